@@ -1,0 +1,86 @@
+package org.gbmixed;
+
+/**
+ * Immutable, validated fitting configuration. Built with {@link Builder}; {@link Builder#build()} throws an
+ * {@link IllegalArgumentException} naming the field and the value when a setting is out of range.
+ */
+public final class Config {
+    /** Base learner for the mean. */
+    public enum Learner { TREE, LINEAR }
+
+    final int nrounds;
+    final double learningRate;
+    final Learner learner;
+    final int maxDepth;
+    final int minLeaf;
+    final int maxBins;
+    final boolean exactSplits;
+    final long seed;
+    final int threads;
+
+    private Config(Builder b) {
+        nrounds = b.nrounds;
+        learningRate = b.learningRate;
+        learner = b.learner;
+        maxDepth = b.maxDepth;
+        minLeaf = b.minLeaf;
+        maxBins = b.maxBins;
+        exactSplits = b.exactSplits;
+        seed = b.seed;
+        threads = b.threads;
+    }
+
+    public int nrounds() { return nrounds; }
+    public double learningRate() { return learningRate; }
+    public String learner() { return learner.name().toLowerCase(java.util.Locale.ROOT); }
+    public int maxDepth() { return maxDepth; }
+    public int minLeaf() { return minLeaf; }
+    public int maxBins() { return maxBins; }
+    public boolean exactSplits() { return exactSplits; }
+    public long seed() { return seed; }
+    public int threads() { return threads; }
+
+    /** Mutable builder; every setter returns the builder. */
+    public static final class Builder {
+        private int nrounds = 500;
+        private double learningRate = 0.05;
+        private Learner learner = Learner.TREE;
+        private String learnerName = "tree";
+        private int maxDepth = 4;
+        private int minLeaf = 20;
+        private int maxBins = 256;
+        private boolean exactSplits = false;
+        private long seed = 1L;
+        private int threads = 0;
+
+        public Builder nrounds(int v) { nrounds = v; return this; }
+        public Builder learningRate(double v) { learningRate = v; return this; }
+        public Builder learner(String v) { learnerName = v; return this; }
+        public Builder maxDepth(int v) { maxDepth = v; return this; }
+        public Builder minLeaf(int v) { minLeaf = v; return this; }
+        public Builder maxBins(int v) { maxBins = v; return this; }
+        public Builder exactSplits(boolean v) { exactSplits = v; return this; }
+        public Builder seed(long v) { seed = v; return this; }
+        public Builder threads(int v) { threads = v; return this; }
+
+        public Config build() {
+            if (nrounds < 0) throw bad("nrounds", nrounds, "must be >= 0");
+            if (!(learningRate > 0 && learningRate <= 1)) throw bad("learning_rate", learningRate, "must be in (0, 1]");
+            if (learnerName == null) throw bad("learner", "null", "must be \"tree\" or \"linear\"");
+            switch (learnerName) {
+                case "tree": learner = Learner.TREE; break;
+                case "linear": learner = Learner.LINEAR; break;
+                default: throw bad("learner", "\"" + learnerName + "\"", "must be \"tree\" or \"linear\"");
+            }
+            if (maxDepth < 1 || maxDepth > 30) throw bad("max_depth", maxDepth, "must be in 1..30");
+            if (minLeaf < 1) throw bad("min_leaf", minLeaf, "must be >= 1");
+            if (maxBins < 2 || maxBins > 65535) throw bad("max_bins", maxBins, "must be in 2..65535");
+            if (threads < 0) throw bad("threads", threads, "must be >= 0 (0 = all cores)");
+            return new Config(this);
+        }
+
+        private static IllegalArgumentException bad(String field, Object value, String rule) {
+            return new IllegalArgumentException(field + " = " + value + ": " + rule);
+        }
+    }
+}

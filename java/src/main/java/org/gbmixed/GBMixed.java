@@ -1,0 +1,35 @@
+package org.gbmixed;
+
+/**
+ * The engine's facade: primitive arrays and a {@link Config} in, a {@link Booster} or {@link Model} out.
+ * See java/FACADE.md for the argument layout. Java never prints; errors are exceptions naming the argument.
+ */
+public final class GBMixed {
+    private GBMixed() {}
+
+    /** Engine version (the jar's Implementation-Version, or "dev" when run from classes). */
+    public static String version() {
+        String v = GBMixed.class.getPackage().getImplementationVersion();
+        return v == null ? "dev" : v;
+    }
+
+    /** Validates the data and prepares a booster at round 0 (initial constant-variance fit done). */
+    public static Booster booster(double[] x, int nrow, int ncol, int[] nlevels, double[] y, double[] weights,
+                                  int[] cluster, int nclusters, double[] z, int q, boolean diagonalG, Config config) {
+        if (config == null) throw new IllegalArgumentException("config is null");
+        TrainingData d = new TrainingData(x, nrow, ncol, nlevels, y, weights, cluster, nclusters, z, q, diagonalG);
+        return new Booster(d, config);
+    }
+
+    /** booster(...), then all nrounds rounds, then the model. */
+    public static Model fit(double[] x, int nrow, int ncol, int[] nlevels, double[] y, double[] weights,
+                            int[] cluster, int nclusters, double[] z, int q, boolean diagonalG, Config config) {
+        Booster b = booster(x, nrow, ncol, nlevels, y, weights, cluster, nclusters, z, q, diagonalG, config);
+        b.iterate(config.nrounds);
+        return b.model();
+    }
+
+    public static Model fromBytes(byte[] bytes) {
+        return Model.fromBytes(bytes);
+    }
+}

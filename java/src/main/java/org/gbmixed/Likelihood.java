@@ -1,0 +1,144 @@
+package org.gbmixed;
+
+/**
+ * Per-cluster algebra of the marginal Gaussian likelihood through the q x q system (never an n_i x n_i matrix):
+ * <pre>
+ *   C_i = G_i^-1 + Z_i' R_i^-1 Z_i,  bhat_i = C_i^-1 Z_i' R_i^-1 r_i,  P_i = C_i^-1,  e_i = r_i - Z_i bhat_i
+ *   l_i = 1/2 [log|R_i| + log|G_i| + log|C_i| + r_i' R_i^-1 e_i]       (r' V^-1 r = r' R^-1 e)
+ * </pre>
+ * {@link #run} fills bhat (m x q, cluster-major: bhat[i*q + k]), P (block i at i*q*q, column-major), e (per row)
+ * and returns the total negative log-likelihood (without the N/2 log 2 pi constant).
+ * The gradients of method.md are static functions of that state.
+ */
+final class Likelihood {
+    final TrainingData d;
+    final double[] bhat, post, e;
+    /** Per-cluster contributions l_i of the last {@link #run}. */
+    final double[] nllCluster;
+    private final double[] gInv, c, s, lShared;
+
+    Likelihood(TrainingData d) {
+        this.d = d;
+        int q = d.q;
+        bhat = new double[d.m * q];
+        post = new double[d.m * q * q];
+        e = new double[d.n];
+        nllCluster = new double[d.m];
+        gInv = new double[q * q];
+        c = new double[q * q];
+        s = new double[q];
+        lShared = new double[q * q];
+    }
+
+    /**
+     * E-step for all clusters.
+     * @param r     r = y - f per row
+     * @param resVar R_j per row (residual variance, weights already applied)
+     * @param l     Cholesky factor(s) of G: one q x q block if lStride == 0, else block i at i * lStride
+     */
+    double run(double[] r, double[] resVar, double[] l, int lStride) {
+        int q = d.q, qq = q * q;
+        double total = 0;
+        if (lStride == 0) prepareG(l, 0);
+        double logDetGShared = lStride == 0 ? Dense.cholLogDet(l, q) : 0;
+        for (int i = 0; i < d.m; i++) {
+            double logDetG = logDetGShared;
+            if (lStride != 0) {
+                prepareG(l, i * lStride);
+                System.arraycopy(l, i * lStride, lShared, 0, qq);
+                logDetG = Dense.cholLogDet(lShared, q);
+            }
+            total += cluster(i, r, resVar, logDetG);
+        }
+        return total;
+    }
+
+    private void prepareG(double[] l, int off) {
+        System.arraycopy(l, off, lShared, 0, d.q * d.q);
+        Dense.cholInverse(lShared, d.q, gInv);
+    }
+
+    private double cluster(int i, double[] r, double[] resVar, double logDetG) {
+        final int q = d.q, n = d.n;
+        final double[] z = d.z;
+        System.arraycopy(gInv, 0, c, 0, q * q);
+        java.util.Arrays.fill(s, 0.0);
+        double logR = 0;
+        int from = d.start[i], to = d.start[i + 1];
+        for (int t = from; t < to; t++) {
+            int j = d.order[t];
+            double rinv = 1.0 / resVar[j];
+            logR += Math.log(resVar[j]);
+            for (int a = 0; a < q; a++) {
+                double za = z[j + a * n] * rinv;
+                s[a] += za * r[j];
+                for (int b = a; b < q; b++) c[b + a * q] += za * z[j + b * n];   // lower triangle
+            }
+        }
+        if (!Dense.cholesky(c, q))
+            throw new IllegalStateException("cluster " + (i + 1) + ": C_i = G^-1 + Z'R^-1 Z is not positive definite");
+        double logDetC = Dense.cholLogDet(c, q);
+        int pOff = i * q * q;
+        for (int a = 0; a < q; a++) {          // P_i = C_i^-1, column by column
+            double[] col = new double[q];
+            col[a] = 1;
+            Dense.cholSolve(c, q, col);
+            System.arraycopy(col, 0, post, pOff + a * q, q);
+        }
+        Dense.cholSolve(c, q, s);               // s <- bhat_i
+        System.arraycopy(s, 0, bhat, i * q, q);
+        double quad = 0;
+        for (int t = from; t < to; t++) {
+            int j = d.order[t];
+            double zb = 0;
+            for (int a = 0; a < q; a++) zb += z[j + a * n] * s[a];
+            e[j] = r[j] - zb;
+            quad += r[j] * e[j] / resVar[j];
+        }
+        double li = 0.5 * (logR + logDetG + logDetC + quad);
+        nllCluster[i] = li;
+        return li;
+    }
+
+    /** z_j' P_i z_j for row j of cluster i. */
+    double zPz(int j, int i) {
+        int q = d.q, n = d.n, off = i * q * q;
+        double s2 = 0;
+        for (int a = 0; a < q; a++) {
+            double t = 0;
+            for (int b = 0; b < q; b++) t += post[off + a + b * q] * d.z[j + b * n];
+            s2 += d.z[j + a * n] * t;
+        }
+        return s2;
+    }
+
+    /** dl/df_j = -e_j / R_j. */
+    double gradF(int j, double[] resVar) {
+        return -e[j] / resVar[j];
+    }
+
+    /** dl/drho_j = 1/2 [1 - (e_j^2 + z_j' P_i z_j) / R_j], with R_j = exp(rho_j) / w_j. */
+    double gradRho(int j, double[] resVar) {
+        int i = d.cluster[j];
+        return 0.5 * (1 - (e[j] * e[j] + zPz(j, i)) / resVar[j]);
+    }
+
+    /**
+     * dl_i/dtheta for cluster i: M_i = G^-1 (G - S_i) G^-1, S_i = P_i + bhat_i bhat_i', chained through L.
+     * @param l Cholesky factor of G_i (q x q at offset lOff)
+     */
+    void gradTheta(int i, LogCholesky lc, double[] l, int lOff, double[] out, int outOff) {
+        int q = d.q, qq = q * q;
+        double[] li = new double[qq], g = new double[qq], gi = new double[qq], diff = new double[qq],
+                tmp = new double[qq], mm = new double[qq];
+        System.arraycopy(l, lOff, li, 0, qq);
+        LogCholesky.gFromL(li, q, g);
+        Dense.cholInverse(li, q, gi);
+        for (int a = 0; a < q; a++)
+            for (int b = 0; b < q; b++)
+                diff[a + b * q] = g[a + b * q] - post[i * qq + a + b * q] - bhat[i * q + a] * bhat[i * q + b];
+        Dense.multiply(gi, diff, q, tmp);
+        Dense.multiply(tmp, gi, q, mm);
+        lc.gradient(mm, li, out, outOff);
+    }
+}

@@ -1,0 +1,107 @@
+package org.gbmixed;
+
+/**
+ * Weighted least squares of a target on all covariates: intercept, numeric columns as they are, factors as
+ * K-1 treatment dummies (levels 2..K). Solves the normal equations (X' H X) beta = X' H g by Cholesky on
+ * columns scaled to unit root-mean-square; a singular design is an error naming the column.
+ * With learning rate 1, a linear mean boosted by likelihood gradients converges to the ML linear mixed model.
+ */
+final class LinearLearner {
+    final int n, ncoef;
+    private final double[] design;  // n x ncoef column-major, scaled columns
+    private final double[] scale;   // column scale, coefficient in raw units = beta_scaled / scale
+    private final String[] colName;
+
+    LinearLearner(TrainingData d) {
+        n = d.n;
+        int pc = 1;
+        for (int k = 0; k < d.p; k++) pc += d.nlevels[k] > 0 ? d.nlevels[k] - 1 : 1;
+        ncoef = pc;
+        design = new double[n * pc];
+        scale = new double[pc];
+        colName = new String[pc];
+        colName[0] = "intercept";
+        java.util.Arrays.fill(design, 0, n, 1.0);
+        int c = 1;
+        for (int k = 0; k < d.p; k++) {
+            if (d.nlevels[k] > 0) {
+                for (int lev = 1; lev < d.nlevels[k]; lev++, c++) {
+                    colName[c] = "x" + (k + 1) + " level " + (lev + 1);
+                    for (int i = 0; i < n; i++) design[i + c * n] = (int) d.x[i + k * n] == lev ? 1 : 0;
+                }
+            } else {
+                colName[c] = "x" + (k + 1);
+                System.arraycopy(d.x, k * n, design, c * n, n);
+                c++;
+            }
+        }
+        for (int j = 0; j < pc; j++) {
+            double ss = 0;
+            for (int i = 0; i < n; i++) ss += design[i + j * n] * design[i + j * n];
+            double s = Math.sqrt(ss / n);
+            if (!(s > 0)) throw new IllegalArgumentException("linear learner: design column " + colName[j]
+                    + " is all zero (singular design)");
+            scale[j] = s;
+            for (int i = 0; i < n; i++) design[i + j * n] /= s;
+        }
+    }
+
+    /** Fits g ~ X with weights h; writes fitted values to out; returns coefficients in raw covariate units. */
+    double[] fit(double[] g, double[] h, double[] out) {
+        int p = ncoef;
+        double[] a = new double[p * p], b = new double[p];
+        for (int j = 0; j < p; j++) {
+            int oj = j * n;
+            double sb = 0;
+            for (int i = 0; i < n; i++) sb += design[oj + i] * h[i] * g[i];
+            b[j] = sb;
+            for (int k = j; k < p; k++) {
+                int ok = k * n;
+                double s = 0;
+                for (int i = 0; i < n; i++) s += design[oj + i] * h[i] * design[ok + i];
+                a[k + j * p] = s;
+            }
+        }
+        double[] diag = new double[p];
+        for (int j = 0; j < p; j++) diag[j] = a[j + j * p];
+        if (!Dense.cholesky(a, p)) throw singular(diag, a);
+        // reject near-singular designs: a pivot tiny relative to its diagonal means collinearity
+        for (int j = 0; j < p; j++)
+            if (a[j + j * p] * a[j + j * p] < 1e-10 * diag[j]) throw singular(diag, a);
+        Dense.cholSolve(a, p, b);
+        java.util.Arrays.fill(out, 0.0);
+        for (int j = 0; j < p; j++) {
+            double bj = b[j];
+            int oj = j * n;
+            for (int i = 0; i < n; i++) out[i] += design[oj + i] * bj;
+        }
+        double[] raw = new double[p];
+        for (int j = 0; j < p; j++) raw[j] = b[j] / scale[j];
+        return raw;
+    }
+
+    private IllegalArgumentException singular(double[] diag, double[] l) {
+        String which = "";
+        for (int j = 0; j < ncoef; j++)
+            if (!(l[j + j * ncoef] > 0) || l[j + j * ncoef] * l[j + j * ncoef] < 1e-10 * diag[j]) { which = colName[j]; break; }
+        return new IllegalArgumentException("linear learner: the design is singular or nearly so (column "
+                + which + " is a linear combination of the others)");
+    }
+
+    /** x_i' beta for row i of an nrow x p column-major matrix with the given factor layout. */
+    static double predict(double[] coef, int[] nlevels, double[] x, int nrow, int i) {
+        double s = coef[0];
+        int c = 1;
+        for (int k = 0; k < nlevels.length; k++) {
+            double v = x[i + k * nrow];
+            if (nlevels[k] > 0) {
+                int code = (int) v;
+                if (code >= 1 && code < nlevels[k]) s += coef[c + code - 1];
+                c += nlevels[k] - 1;
+            } else {
+                s += coef[c++] * v;
+            }
+        }
+        return s;
+    }
+}

@@ -1,0 +1,71 @@
+package org.gbmixed;
+
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+
+/**
+ * A fitted regression tree on raw covariates. Node t is a leaf when feature[t] < 0 (value[t] is its output);
+ * otherwise rows go left when x <= threshold[t] (numeric) or when their level code is in leftLevels[t] (factor).
+ */
+final class Tree {
+    final int[] feature, left, right;
+    final double[] threshold, value;
+    final long[][] leftLevels;   // bitset of level codes going left, factor splits only
+
+    Tree(int[] feature, double[] threshold, long[][] leftLevels, int[] left, int[] right, double[] value) {
+        this.feature = feature; this.threshold = threshold; this.leftLevels = leftLevels;
+        this.left = left; this.right = right; this.value = value;
+    }
+
+    int size() { return feature.length; }
+
+    /** Prediction for row i of an nrow x p column-major matrix. */
+    double predict(double[] x, int nrow, int i) {
+        int t = 0;
+        while (feature[t] >= 0) {
+            double v = x[i + feature[t] * nrow];
+            boolean goLeft;
+            if (leftLevels[t] != null) {
+                int code = (int) v;
+                goLeft = code >= 0 && (code >> 6) < leftLevels[t].length && (leftLevels[t][code >> 6] & (1L << (code & 63))) != 0;
+            } else {
+                goLeft = v <= threshold[t];
+            }
+            t = goLeft ? left[t] : right[t];
+        }
+        return value[t];
+    }
+
+    void scale(double nu) {
+        for (int t = 0; t < value.length; t++) value[t] *= nu;
+    }
+
+    void write(DataOutputStream out) throws IOException {
+        out.writeInt(feature.length);
+        for (int t = 0; t < feature.length; t++) {
+            out.writeInt(feature[t]);
+            out.writeDouble(threshold[t]);
+            out.writeInt(left[t]);
+            out.writeInt(right[t]);
+            out.writeDouble(value[t]);
+            long[] set = leftLevels[t];
+            out.writeInt(set == null ? -1 : set.length);
+            if (set != null) for (long v : set) out.writeLong(v);
+        }
+    }
+
+    static Tree read(DataInputStream in) throws IOException {
+        int n = in.readInt();
+        if (n < 1) throw new IOException("corrupt model: tree with " + n + " nodes");
+        int[] f = new int[n], l = new int[n], r = new int[n];
+        double[] th = new double[n], v = new double[n];
+        long[][] sets = new long[n][];
+        for (int t = 0; t < n; t++) {
+            f[t] = in.readInt(); th[t] = in.readDouble(); l[t] = in.readInt(); r[t] = in.readInt(); v[t] = in.readDouble();
+            int len = in.readInt();
+            if (len >= 0) { sets[t] = new long[len]; for (int k = 0; k < len; k++) sets[t][k] = in.readLong(); }
+        }
+        return new Tree(f, th, sets, l, r, v);
+    }
+}

@@ -1,0 +1,145 @@
+package org.gbmixed;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.Random;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The q x q algebra of Likelihood against dense n_i x n_i computations, and every gradient against central
+ * finite differences of the NLL, at random parameter values.
+ */
+class LikelihoodTest {
+    static final double IDENTITY_TOL = 1e-10;   // relative, dense vs q x q route
+    static final double FD_TOL = 1e-6;          // relative to max(1, |gradient|), central differences h = 1e-5
+
+    /** Random state: theta, rho per row, f per row. */
+    private static final class State {
+        final TrainingData d;
+        final LogCholesky lc;
+        final double[] theta, rho, f;
+        State(long seed, int q, boolean diagonal) {
+            d = Problems.random(seed, 6, 5, q, diagonal);
+            lc = new LogCholesky(q, diagonal);
+            Random rnd = new Random(seed + 1);
+            theta = new double[lc.size()];
+            for (int t = 0; t < theta.length; t++) theta[t] = 0.5 * rnd.nextGaussian();
+            rho = new double[d.n];
+            f = new double[d.n];
+            for (int j = 0; j < d.n; j++) { rho[j] = 0.5 * rnd.nextGaussian(); f[j] = rnd.nextGaussian(); }
+        }
+        double[] resVar() {
+            double[] r = new double[d.n];
+            for (int j = 0; j < d.n; j++) r[j] = Math.exp(rho[j]) / d.w[j];
+            return r;
+        }
+        double[] l() { double[] l = new double[d.q * d.q]; lc.toL(theta, 0, l); return l; }
+        double[] r() { double[] r = new double[d.n]; for (int j = 0; j < d.n; j++) r[j] = d.y[j] - f[j]; return r; }
+        Likelihood run() { Likelihood lik = new Likelihood(d); lik.run(r(), resVar(), l(), 0); return lik; }
+        double nll() { return new Likelihood(d).run(r(), resVar(), l(), 0); }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"1,false", "2,false", "3,false", "2,true", "3,true"})
+    void qByQRouteEqualsDenseLogDetAndSolve(int q, boolean diagonal) {
+        State s = new State(11 + q, q, diagonal);
+        TrainingData d = s.d;
+        Likelihood lik = s.run();
+        double[] l = s.l(), g = new double[q * q], rv = s.resVar(), r = s.r();
+        LogCholesky.gFromL(l, q, g);
+        for (int i = 0; i < d.m; i++) {
+            int from = d.start[i], ni = d.start[i + 1] - from;
+            // dense V_i = Z G Z' + R
+            double[] v = new double[ni * ni];
+            for (int a = 0; a < ni; a++)
+                for (int b = 0; b < ni; b++) {
+                    int ja = d.order[from + a], jb = d.order[from + b];
+                    double sum = a == b ? rv[ja] : 0;
+                    for (int k = 0; k < q; k++)
+                        for (int kk = 0; kk < q; kk++) sum += d.z[ja + k * d.n] * g[k + kk * q] * d.z[jb + kk * d.n];
+                    v[a + b * ni] = sum;
+                }
+            double[] chol = v.clone();
+            Dense.cholesky(chol, ni);
+            double logDetV = Dense.cholLogDet(chol, ni);
+            double[] vinvR = new double[ni];
+            for (int a = 0; a < ni; a++) vinvR[a] = r[d.order[from + a]];
+            Dense.cholSolve(chol, ni, vinvR);
+            double quad = 0;
+            for (int a = 0; a < ni; a++) quad += r[d.order[from + a]] * vinvR[a];
+            assertEquals(0.5 * (logDetV + quad), lik.nllCluster[i], IDENTITY_TOL * Math.abs(0.5 * (logDetV + quad)) + 1e-12,
+                    "cluster " + i + " l_i");
+            // V^-1 r = R^-1 e
+            for (int a = 0; a < ni; a++) {
+                int j = d.order[from + a];
+                assertEquals(vinvR[a], lik.e[j] / rv[j], IDENTITY_TOL * (1 + Math.abs(vinvR[a])), "V^-1 r row " + j);
+            }
+            // [V^-1]_jj = 1/R_j - z' P z / R_j^2
+            double[] vinv = new double[ni * ni];
+            Dense.cholInverse(chol, ni, vinv);
+            for (int a = 0; a < ni; a++) {
+                int j = d.order[from + a];
+                double viaP = 1 / rv[j] - lik.zPz(j, i) / (rv[j] * rv[j]);
+                assertEquals(vinv[a + a * ni], viaP, IDENTITY_TOL * (1 + Math.abs(viaP)), "[V^-1]_jj row " + j);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"1,false", "2,false", "3,false", "2,true", "3,true"})
+    void meanGradientMatchesFiniteDifferences(int q, boolean diagonal) {
+        State s = new State(101 + q, q, diagonal);
+        Likelihood lik = s.run();
+        double[] rv = s.resVar();
+        double h = 1e-5;
+        for (int j = 0; j < s.d.n; j++) {
+            double analytic = lik.gradF(j, rv);
+            double f0 = s.f[j];
+            s.f[j] = f0 + h; double up = s.nll();
+            s.f[j] = f0 - h; double dn = s.nll();
+            s.f[j] = f0;
+            assertEquals(analytic, (up - dn) / (2 * h), FD_TOL * Math.max(1, Math.abs(analytic)), "dl/df row " + j);
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"1,false", "2,false", "3,false", "2,true", "3,true"})
+    void rhoGradientMatchesFiniteDifferences(int q, boolean diagonal) {
+        State s = new State(201 + q, q, diagonal);
+        Likelihood lik = s.run();
+        double[] rv = s.resVar();
+        double h = 1e-5;
+        for (int j = 0; j < s.d.n; j++) {
+            double analytic = lik.gradRho(j, rv);
+            double r0 = s.rho[j];
+            s.rho[j] = r0 + h; double up = s.nll();
+            s.rho[j] = r0 - h; double dn = s.nll();
+            s.rho[j] = r0;
+            assertEquals(analytic, (up - dn) / (2 * h), FD_TOL * Math.max(1, Math.abs(analytic)), "dl/drho row " + j);
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"1,false", "2,false", "3,false", "5,false", "2,true", "3,true"})
+    void thetaGradientMatchesFiniteDifferencesForEveryEntry(int q, boolean diagonal) {
+        State s = new State(301 + q, q, diagonal);
+        Likelihood lik = s.run();
+        int np = s.lc.size();
+        double[] analytic = new double[np], one = new double[np];
+        double[] l = s.l();
+        for (int i = 0; i < s.d.m; i++) {
+            lik.gradTheta(i, s.lc, l, 0, one, 0);
+            for (int t = 0; t < np; t++) analytic[t] += one[t];
+        }
+        double h = 1e-5;
+        for (int t = 0; t < np; t++) {
+            double t0 = s.theta[t];
+            s.theta[t] = t0 + h; double up = s.nll();
+            s.theta[t] = t0 - h; double dn = s.nll();
+            s.theta[t] = t0;
+            assertEquals(analytic[t], (up - dn) / (2 * h), FD_TOL * Math.max(1, Math.abs(analytic[t])),
+                    "dl/dtheta[" + s.lc.row[t] + "," + s.lc.col[t] + "]");
+        }
+    }
+}
