@@ -15,7 +15,7 @@ final class Likelihood {
     final double[] bhat, post, e;
     /** Per-cluster contributions l_i of the last {@link #run}. */
     final double[] nllCluster;
-    private final double[] gInv, c, s, lShared;
+    private final double[] gInv, c, s, lShared, col;
 
     Likelihood(TrainingData d) {
         this.d = d;
@@ -28,6 +28,7 @@ final class Likelihood {
         c = new double[q * q];
         s = new double[q];
         lShared = new double[q * q];
+        col = new double[q];
     }
 
     /**
@@ -80,7 +81,7 @@ final class Likelihood {
         double logDetC = Dense.cholLogDet(c, q);
         int pOff = i * q * q;
         for (int a = 0; a < q; a++) {          // P_i = C_i^-1, column by column
-            double[] col = new double[q];
+            java.util.Arrays.fill(col, 0.0);
             col[a] = 1;
             Dense.cholSolve(c, q, col);
             System.arraycopy(col, 0, post, pOff + a * q, q);
