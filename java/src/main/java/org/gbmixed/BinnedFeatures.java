@@ -15,7 +15,7 @@ final class BinnedFeatures {
     final double[][] threshold;  // numeric only: threshold[k][b]; null for factors
     final boolean[] isFactor;
 
-    BinnedFeatures(TrainingData d, int maxBins, boolean exact) {
+    BinnedFeatures(Features d, int maxBins, boolean exact) {
         n = d.n;
         p = d.p;
         bins = new int[p][];

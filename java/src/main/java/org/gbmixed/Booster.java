@@ -1,151 +1,202 @@
 package org.gbmixed;
 
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 
 /**
- * The boosting loop of the Base variant: f boosted with likelihood gradients, G and sigma^2 constant and
- * updated by one EM step per round. Rounds run in chunks ({@link #iterate}) so the caller can report progress
- * and be interrupted between chunks. This class only orchestrates: the algebra is in {@link Likelihood},
- * the learners in {@link TreeLearner} and {@link LinearLearner}.
+ * The cyclic boosting loop (method.md). Each round: the mean, then the residual log-variance rho (RBoost,
+ * GRBoost), then the log-Cholesky entries theta of G (GBoost, GRBoost), refreshing the E-step between parts;
+ * a part that is constant gets one EM step instead. Rounds run in chunks ({@link #iterate}) so the caller can
+ * show progress and be interrupted between chunks. This class orchestrates only: the algebra is in
+ * {@link Likelihood}, the learners behind {@link PartLearner}, the variance-part steps in {@link VarianceSteps}.
  *
- * One round (method.md):
  * <pre>
- *   given f, G, sigma^2 and the E-step state (bhat_i, P_i, e):
- *   mean:  fit learner to e_j with weights w_j / sigma^2;  f += nu h       (R-preconditioned gradient step)
- *   E-step with the new f;  EM:  G = mean_i(P_i + bhat_i bhat_i'),  sigma^2 = sum_j w_j (e_j^2 + z_j'P_i z_j) / N
- *   E-step with the new G, sigma^2  -> training NLL of the round
+ *   mean:  fit learner to e_j with weights 1/R_j;  f += nu h                  (R-preconditioned gradient)
+ *   rho:   fit learner to (-dl/drho_j)/I_j with weights I_j = 1/2 (1 - z'P z/R_j)^2;  rho += nu_R s h
+ *   theta: per entry t, fit learner on cluster rows w_i to (-dl_i/dtheta_t)/I_it, weights I_it (diagonal
+ *          Fisher information 1/2 tr(W D_t W D_t), W = Z'V^-1 Z = G^-1 - G^-1 P G^-1, D_t = dG/dtheta_t);
+ *          theta += nu_G s h
+ *   s = 1, 1/2, 1/4, ...: the first step that does not raise the training NLL by more than a tolerance
+ *   constant parts: EM, G = mean_i(P_i + bhat_i bhat_i'), sigma^2 = sum_j w_j (e_j^2 + z_j'P_i z_j) / N
  * </pre>
+ * Variance functions are clamped: R(x) and each diagonal G_kk(w) within a factor {@link #VAR_RANGE} of the
+ * starting scale (var(y), var(y)/mean(z_k^2)); off-diagonal Cholesky entries within 1e4 times sqrt of that scale.
  */
 public final class Booster {
+    /** Variance functions stay within [start / VAR_RANGE, start * VAR_RANGE]. */
+    static final double VAR_RANGE = 1e8;
     private static final int INIT_EM_MAX = 500;
     private static final double INIT_EM_TOL = 1e-9;
 
-    private final TrainingData d;
-    private final Config cfg;
-    private final Likelihood lik;
-    private final LogCholesky lc;
-    private final double[] f, r, resVar, target, weight, out;
-    private final double[] g, l;
-    private double sigma2;
-    private final double intercept;
-    private final List<Tree> trees = new ArrayList<>();
-    private final double[] linear;
-    private final TreeLearner treeLearner;
-    private final LinearLearner linearLearner;
+    final TrainingData d;
+    final Config cfg;
+    final Likelihood lik;
+    final LogCholesky lc;
+    final int np;
+    final boolean dispBoosted, covBoosted;
+    final Ensemble fEns, rhoEns;
+    final Ensemble[] thetaEns;
+    private final PartLearner meanL, dispL;
+    private final PartLearner[] covL;
+    // state: f per row; rho (log R for weight 1) per row; theta per cluster (i * np + t); the "raw" arrays are the
+    // unclamped sums, so that training values equal what the ensembles predict
+    final double[] f, rhoRaw, rho, thetaRaw, theta;
+    final double[] r, resVar, lAll;
+    private final double[] target, weight, out;
+    private final VarianceSteps steps;
     private double[] loss = new double[16];
     private int rounds;
-    private double nll;
+    double nll;
 
     Booster(TrainingData d, Config cfg) {
         this.d = d;
         this.cfg = cfg;
-        int n = d.n, q = d.q;
+        int n = d.n, q = d.q, m = d.m;
         lik = new Likelihood(d);
         lc = new LogCholesky(q, d.diagonalG);
+        np = lc.size();
+        dispBoosted = d.disp.p > 0;
+        covBoosted = d.cov.p > 0;
         f = new double[n];
         r = new double[n];
         resVar = new double[n];
+        rhoRaw = new double[n];
+        rho = new double[n];
+        thetaRaw = new double[m * np];
+        theta = new double[m * np];
+        lAll = new double[m * q * q];
         target = new double[n];
         weight = new double[n];
         out = new double[n];
-        g = new double[q * q];
-        l = new double[q * q];
-        if (cfg.learner == Config.Learner.LINEAR) {
-            linearLearner = new LinearLearner(d);
-            linear = new double[linearLearner.ncoef];
-            treeLearner = null;
-        } else {
-            treeLearner = new TreeLearner(new BinnedFeatures(d, cfg.maxBins, cfg.exactSplits), cfg.maxDepth, cfg.minLeaf);
-            linearLearner = null;
-            linear = null;
-        }
-        // init: f = weighted mean of y, then EM for the constant-variance LMM with that mean
+        meanL = new PartLearner(d.feat, cfg.learner, cfg.maxDepth, cfg.minLeaf, cfg.maxBins, cfg.exactSplits);
+        dispL = dispBoosted ? new PartLearner(d.disp, cfg.learnerDisp, cfg.maxDepth, cfg.minLeaf, cfg.maxBins, cfg.exactSplits) : null;
+        covL = covBoosted ? new PartLearner[np] : null;
+        if (covBoosted)
+            for (int t = 0; t < np; t++)
+                covL[t] = new PartLearner(d.cov, cfg.learnerCov, cfg.maxDepth, cfg.minLeafCov, cfg.maxBins, cfg.exactSplits);
+
+        // start: f = weighted mean of y; G, sigma^2 from EM for the constant-variance LMM with that mean
         double sw = 0, swy = 0;
         for (int j = 0; j < n; j++) { sw += d.w[j]; swy += d.w[j] * d.y[j]; }
-        intercept = swy / sw;
+        double intercept = swy / sw;
         Arrays.fill(f, intercept);
         double v = 0;
-        for (int j = 0; j < n; j++) { r[j] = d.y[j] - intercept; v += d.w[j] * r[j] * r[j]; }
+        for (int j = 0; j < n; j++) v += d.w[j] * (d.y[j] - intercept) * (d.y[j] - intercept);
         v /= sw;
-        if (!(v > 0)) v = 1.0;   // constant response: any positive start, EM takes it to its boundary
-        sigma2 = v / 2;
+        if (!(v > 0)) v = 1.0;   // constant response: any positive scale; EM takes the variances to their floor
+        double logRange = Math.log(VAR_RANGE);
+        fEns = new Ensemble(d.feat.nlevels.clone(), intercept, Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY);
+        rhoEns = new Ensemble(d.disp.nlevels.clone(), Math.log(v / 2), Math.log(v) - logRange, Math.log(v) + logRange);
+        double[] g0 = new double[q * q];
+        double[] scale = new double[q];
         for (int a = 0; a < q; a++) {
             double zz = 0;
             for (int j = 0; j < n; j++) zz += d.z[j + a * n] * d.z[j + a * n];
             zz /= n;
-            g[a + a * q] = v / 2 / (zz > 0 ? zz : 1);
+            scale[a] = v / (zz > 0 ? zz : 1);
+            g0[a + a * q] = scale[a] / 2;
         }
-        nll = estep();
+        double[] th0 = lc.fromG(g0);
+        thetaEns = new Ensemble[np];
+        for (int t = 0; t < np; t++) {
+            int k = lc.row[t];
+            double lo, hi;
+            if (lc.row[t] == lc.col[t]) {
+                lo = 0.5 * (Math.log(scale[k]) - logRange);
+                hi = 0.5 * (Math.log(scale[k]) + logRange);
+            } else {
+                hi = 1e4 * Math.sqrt(scale[k]);
+                lo = -hi;
+            }
+            thetaEns[t] = new Ensemble(d.cov.nlevels.clone(), th0[t], lo, hi);
+        }
+        setConstantParts();
+        steps = dispBoosted || covBoosted ? new VarianceSteps(this) : null;
+        nll = estep(rho, theta);
         for (int it = 0; it < INIT_EM_MAX; it++) {
             double before = nll;
-            emStep();
-            nll = estep();
+            emConstant(true);
+            nll = estep(rho, theta);
             if (Math.abs(before - nll) <= INIT_EM_TOL * (1 + Math.abs(nll))) break;
         }
         loss[0] = nll;
     }
 
-    /** E-step at the current f, G, sigma^2; returns the training NLL. */
-    private double estep() {
-        for (int j = 0; j < d.n; j++) {
-            r[j] = d.y[j] - f[j];
-            resVar[j] = sigma2 / d.w[j];
-        }
-        System.arraycopy(g, 0, l, 0, g.length);
-        if (!Dense.cholesky(l, d.q))
-            throw new IllegalStateException("random-effects covariance G lost positive definiteness");
-        return lik.run(r, resVar, l, 0);
+    /** rho and theta from the ensembles' intercepts (all parts constant at the start). */
+    private void setConstantParts() {
+        Arrays.fill(rhoRaw, rhoEns.intercept);
+        Arrays.fill(rho, rhoEns.clamp(rhoEns.intercept));
+        for (int i = 0; i < d.m; i++)
+            for (int t = 0; t < np; t++) {
+                thetaRaw[i * np + t] = thetaEns[t].intercept;
+                theta[i * np + t] = thetaEns[t].clamp(thetaEns[t].intercept);
+            }
     }
 
-    /** EM update of the constant G and sigma^2 from the current E-step state. */
-    private void emStep() {
+    /** E-step at the current f and the given rho, theta; sets r, resVar, lAll and the Likelihood state. */
+    double estep(double[] rhoV, double[] thetaV) {
+        int q = d.q, qq = q * q;
+        for (int j = 0; j < d.n; j++) {
+            r[j] = d.y[j] - f[j];
+            resVar[j] = Math.exp(rhoV[j]) / d.w[j];
+        }
+        int clusters = covBoosted ? d.m : 1;
+        double[] li = new double[qq];
+        for (int i = 0; i < clusters; i++) {
+            lc.toL(thetaV, i * np, li);
+            System.arraycopy(li, 0, lAll, i * qq, qq);
+        }
+        return lik.run(r, resVar, lAll, covBoosted ? qq : 0);
+    }
+
+    /**
+     * One EM step from the current E-step state for the constant parts: sigma^2 (if rho is constant) and G
+     * (if G is constant); with {@code all}, for every part (the initial constant-variance fit).
+     */
+    private void emConstant(boolean all) {
         int q = d.q, qq = q * q, m = d.m;
-        double[] s = new double[qq];
-        for (int i = 0; i < m; i++)
-            for (int a = 0; a < q; a++)
-                for (int b = 0; b < q; b++)
-                    s[a + b * q] += lik.post[i * qq + a + b * q] + lik.bhat[i * q + a] * lik.bhat[i * q + b];
-        double floor = 1e-10 * (sigma2 > 0 ? sigma2 : 1);
-        for (int a = 0; a < q; a++)
-            for (int b = 0; b < q; b++) {
-                double v = s[a + b * q] / m;
-                if (d.diagonalG && a != b) v = 0;
-                if (a == b && v < floor) v = floor;
-                g[a + b * q] = v;
+        boolean doCov = all || !covBoosted, doDisp = all || !dispBoosted;
+        if (doCov) {
+            double[] s = new double[qq];
+            for (int i = 0; i < m; i++)
+                for (int a = 0; a < q; a++)
+                    for (int b = 0; b < q; b++)
+                        s[a + b * q] += lik.post[i * qq + a + b * q] + lik.bhat[i * q + a] * lik.bhat[i * q + b];
+            for (int k = 0; k < qq; k++) s[k] /= m;
+            // keep the diagonal inside the clamp range so that fromG sees an SPD matrix
+            for (int a = 0; a < q; a++) {
+                int t = diagIndex(a);
+                double lo = Math.exp(2 * thetaEns[t].lower);
+                if (!(s[a + a * q] > lo)) s[a + a * q] = lo;
             }
-        double ss = 0;
-        for (int i = 0; i < m; i++)
-            for (int t = d.start[i]; t < d.start[i + 1]; t++) {
-                int j = d.order[t];
-                ss += d.w[j] * (lik.e[j] * lik.e[j] + lik.zPz(j, i));
-            }
-        sigma2 = Math.max(ss / d.n, 1e-300);
+            double[] th = lc.fromG(s);
+            for (int t = 0; t < np; t++) thetaEns[t].intercept = thetaEns[t].clamp(th[t]);
+        }
+        if (doDisp) {
+            double ss = 0;
+            for (int i = 0; i < m; i++)
+                for (int t = d.start[i]; t < d.start[i + 1]; t++) {
+                    int j = d.order[t];
+                    ss += d.w[j] * (lik.e[j] * lik.e[j] + lik.zPz(j, i));
+                }
+            rhoEns.intercept = rhoEns.clamp(Math.log(Math.max(ss / d.n, Double.MIN_NORMAL)));
+        }
+        if (doDisp) { Arrays.fill(rhoRaw, rhoEns.intercept); Arrays.fill(rho, rhoEns.intercept); }
+        if (doCov)
+            for (int i = 0; i < d.m; i++)
+                for (int t = 0; t < np; t++) thetaRaw[i * np + t] = theta[i * np + t] = thetaEns[t].intercept;
+    }
+
+    private int diagIndex(int a) {
+        for (int t = 0; t < np; t++) if (lc.row[t] == a && lc.col[t] == a) return t;
+        throw new IllegalStateException("no diagonal entry " + a);
     }
 
     /** Runs up to {@code k} more rounds (never past nrounds); returns the number of rounds done so far. */
     public int iterate(int k) {
         if (k < 0) throw new IllegalArgumentException("rounds = " + k + ": must be >= 0");
         int stop = (int) Math.min((long) rounds + k, cfg.nrounds);
-        double nu = cfg.learningRate;
         while (rounds < stop) {
-            for (int j = 0; j < d.n; j++) {
-                target[j] = lik.e[j];
-                weight[j] = d.w[j] / sigma2;
-            }
-            if (treeLearner != null) {
-                Tree t = treeLearner.fit(target, weight, out);
-                t.scale(nu);
-                trees.add(t);
-            } else {
-                double[] beta = linearLearner.fit(target, weight, out);
-                for (int c = 0; c < beta.length; c++) linear[c] += nu * beta[c];
-            }
-            for (int j = 0; j < d.n; j++) f[j] += nu * out[j];
-            estep();
-            emStep();
-            nll = estep();
+            round();
             rounds++;
             if (rounds >= loss.length) loss = Arrays.copyOf(loss, loss.length * 2);
             loss[rounds] = nll;
@@ -153,25 +204,55 @@ public final class Booster {
         return rounds;
     }
 
+    private void round() {
+        double nu = cfg.learningRate;
+        for (int j = 0; j < d.n; j++) {
+            target[j] = lik.e[j];
+            weight[j] = 1.0 / resVar[j];
+        }
+        PartLearner.add(fEns, meanL.fit(target, weight, out), nu);
+        for (int j = 0; j < d.n; j++) f[j] += nu * out[j];
+        nll = estep(rho, theta);
+        if (dispBoosted) nll = steps.dispStep(dispL, cfg.learningRateDisp);
+        if (covBoosted) nll = steps.covStep(covL, cfg.learningRateCov);
+        if (!dispBoosted || !covBoosted) {
+            emConstant(false);
+            nll = estep(rho, theta);
+        }
+    }
+
     public boolean finished() { return rounds >= cfg.nrounds; }
 
     public int roundsDone() { return rounds; }
 
+    String variant() {
+        return dispBoosted ? (covBoosted ? "GRBoost" : "RBoost") : (covBoosted ? "GBoost" : "Base");
+    }
+
     /** The fitted model at the current round. */
     public Model model() {
-        int n = d.n;
-        double[] fr = new double[n];
-        for (int j = 0; j < n; j++) fr[j] = r[j] - lik.e[j];
-        double[] imp = new double[d.p];
-        if (treeLearner != null) {
-            double tot = 0;
-            for (double v : treeLearner.gain) tot += v;
-            if (tot > 0) for (int k = 0; k < d.p; k++) imp[k] = treeLearner.gain[k] / tot;
+        int n = d.n, q = d.q, qq = q * q;
+        double[] fr = new double[n], rv = new double[n];
+        for (int j = 0; j < n; j++) { fr[j] = r[j] - lik.e[j]; rv[j] = Math.exp(rho[j]); }
+        double[] gCl = new double[d.m * qq], li = new double[qq], gi = new double[qq];
+        for (int i = 0; i < d.m; i++) {
+            lc.toL(theta, i * np, li);
+            LogCholesky.gFromL(li, q, gi);
+            System.arraycopy(gi, 0, gCl, i * qq, qq);
         }
-        MeanModel mean = new MeanModel(d.nlevels.clone(), intercept, new ArrayList<>(trees),
-                linear == null ? null : linear.clone());
+        Ensemble[] th = new Ensemble[np];
+        double[] impCov = new double[d.cov.p];
+        for (int t = 0; t < np; t++) {
+            th[t] = thetaEns[t].snapshot();
+            if (covBoosted) {
+                double[] imp = covL[t].importance();
+                for (int k = 0; k < imp.length; k++) impCov[k] += imp[k] / np;
+            }
+        }
         double logLik = -nll - 0.5 * n * Math.log(2 * Math.PI);
-        return new Model(mean, d.q, d.diagonalG, d.m, n, g.clone(), sigma2, lik.bhat.clone(), lik.post.clone(),
-                Arrays.copyOf(loss, rounds + 1), logLik, imp, cfg.learner(), f.clone(), fr);
+        return new Model(variant(), cfg.learner(), fEns.snapshot(), rhoEns.snapshot(), th, q, d.diagonalG, d.m, n,
+                lik.bhat.clone(), lik.post.clone(), gCl, Arrays.copyOf(loss, rounds + 1), logLik,
+                meanL.importance(), dispBoosted ? dispL.importance() : new double[0], impCov,
+                f.clone(), fr, rv);
     }
 }

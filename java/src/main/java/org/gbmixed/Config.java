@@ -17,6 +17,9 @@ public final class Config {
     final boolean exactSplits;
     final long seed;
     final int threads;
+    final double learningRateDisp, learningRateCov;
+    final Learner learnerDisp, learnerCov;
+    final int minLeafCov;
 
     private Config(Builder b) {
         nrounds = b.nrounds;
@@ -28,6 +31,11 @@ public final class Config {
         exactSplits = b.exactSplits;
         seed = b.seed;
         threads = b.threads;
+        learningRateDisp = Double.isNaN(b.learningRateDisp) ? b.learningRate : b.learningRateDisp;
+        learningRateCov = Double.isNaN(b.learningRateCov) ? b.learningRate : b.learningRateCov;
+        learnerDisp = b.learnerDispKind;
+        learnerCov = b.learnerCovKind;
+        minLeafCov = b.minLeafCov;
     }
 
     public int nrounds() { return nrounds; }
@@ -39,6 +47,11 @@ public final class Config {
     public boolean exactSplits() { return exactSplits; }
     public long seed() { return seed; }
     public int threads() { return threads; }
+    public double learningRateDisp() { return learningRateDisp; }
+    public double learningRateCov() { return learningRateCov; }
+    public String learnerDisp() { return learnerDisp.name().toLowerCase(java.util.Locale.ROOT); }
+    public String learnerCov() { return learnerCov.name().toLowerCase(java.util.Locale.ROOT); }
+    public int minLeafCov() { return minLeafCov; }
 
     /** Mutable builder; every setter returns the builder. */
     public static final class Builder {
@@ -52,6 +65,10 @@ public final class Config {
         private boolean exactSplits = false;
         private long seed = 1L;
         private int threads = 0;
+        private double learningRateDisp = Double.NaN, learningRateCov = Double.NaN;
+        private String learnerDisp = null, learnerCov = null;
+        private Learner learnerDispKind, learnerCovKind;
+        private int minLeafCov = 10;
 
         public Builder nrounds(int v) { nrounds = v; return this; }
         public Builder learningRate(double v) { learningRate = v; return this; }
@@ -62,21 +79,42 @@ public final class Config {
         public Builder exactSplits(boolean v) { exactSplits = v; return this; }
         public Builder seed(long v) { seed = v; return this; }
         public Builder threads(int v) { threads = v; return this; }
+        /** Learning rate of the residual-variance part; NaN = learningRate. */
+        public Builder learningRateDisp(double v) { learningRateDisp = v; return this; }
+        /** Learning rate of the random-effects covariance part; NaN = learningRate. */
+        public Builder learningRateCov(double v) { learningRateCov = v; return this; }
+        /** Learner of the residual-variance part; null = learner. */
+        public Builder learnerDisp(String v) { learnerDisp = v; return this; }
+        /** Learner of the random-effects covariance part; null = learner. */
+        public Builder learnerCov(String v) { learnerCov = v; return this; }
+        /** Minimum number of clusters in a leaf of a covariance tree. */
+        public Builder minLeafCov(int v) { minLeafCov = v; return this; }
 
         public Config build() {
             if (nrounds < 0) throw bad("nrounds", nrounds, "must be >= 0");
             if (!(learningRate > 0 && learningRate <= 1)) throw bad("learning_rate", learningRate, "must be in (0, 1]");
-            if (learnerName == null) throw bad("learner", "null", "must be \"tree\" or \"linear\"");
-            switch (learnerName) {
-                case "tree": learner = Learner.TREE; break;
-                case "linear": learner = Learner.LINEAR; break;
-                default: throw bad("learner", "\"" + learnerName + "\"", "must be \"tree\" or \"linear\"");
-            }
+            learner = parseLearner("learner", learnerName);
+            learnerDispKind = learnerDisp == null ? learner : parseLearner("learner_disp", learnerDisp);
+            learnerCovKind = learnerCov == null ? learner : parseLearner("learner_cov", learnerCov);
+            if (!Double.isNaN(learningRateDisp) && !(learningRateDisp > 0 && learningRateDisp <= 1))
+                throw bad("learning_rate_disp", learningRateDisp, "must be in (0, 1]");
+            if (!Double.isNaN(learningRateCov) && !(learningRateCov > 0 && learningRateCov <= 1))
+                throw bad("learning_rate_cov", learningRateCov, "must be in (0, 1]");
+            if (minLeafCov < 1) throw bad("min_leaf_cov", minLeafCov, "must be >= 1");
             if (maxDepth < 1 || maxDepth > 30) throw bad("max_depth", maxDepth, "must be in 1..30");
             if (minLeaf < 1) throw bad("min_leaf", minLeaf, "must be >= 1");
             if (maxBins < 2 || maxBins > 65535) throw bad("max_bins", maxBins, "must be in 2..65535");
             if (threads < 0) throw bad("threads", threads, "must be >= 0 (0 = all cores)");
             return new Config(this);
+        }
+
+        private static Learner parseLearner(String field, String name) {
+            if (name == null) throw bad(field, "null", "must be \"tree\" or \"linear\"");
+            switch (name) {
+                case "tree": return Learner.TREE;
+                case "linear": return Learner.LINEAR;
+                default: throw bad(field, "\"" + name + "\"", "must be \"tree\" or \"linear\"");
+            }
         }
 
         private static IllegalArgumentException bad(String field, Object value, String rule) {

@@ -21,6 +21,21 @@ public final class GBMixed {
         return new Booster(d, config);
     }
 
+    /**
+     * The full form: also the covariates of the residual log-variance (xdisp: nrow x ncolDisp; ncolDisp = 0 keeps
+     * R constant) and the cluster-level covariates of G (wcov: nclusters x ncolCov, row i = cluster code i;
+     * ncolCov = 0 keeps G constant). Variant: Base, RBoost, GBoost or GRBoost accordingly.
+     */
+    public static Booster booster(double[] x, int nrow, int ncol, int[] nlevels, double[] y, double[] weights,
+                                  int[] cluster, int nclusters, double[] z, int q, boolean diagonalG,
+                                  double[] xdisp, int ncolDisp, int[] nlevelsDisp,
+                                  double[] wcov, int ncolCov, int[] nlevelsCov, Config config) {
+        if (config == null) throw new IllegalArgumentException("config is null");
+        TrainingData d = new TrainingData(x, nrow, ncol, nlevels, y, weights, cluster, nclusters, z, q, diagonalG,
+                xdisp, ncolDisp, nlevelsDisp, wcov, ncolCov, nlevelsCov);
+        return new Booster(d, config);
+    }
+
     /** booster(...), then all nrounds rounds, then the model. */
     public static Model fit(double[] x, int nrow, int ncol, int[] nlevels, double[] y, double[] weights,
                             int[] cluster, int nclusters, double[] z, int q, boolean diagonalG, Config config) {

@@ -142,4 +142,33 @@ final class Likelihood {
         Dense.multiply(tmp, gi, q, mm);
         lc.gradient(mm, li, out, outOff);
     }
+
+    /**
+     * Diagonal Fisher information of theta for cluster i: I_t = 1/2 tr(W D_t W D_t), W = Z'V^-1 Z =
+     * G^-1 - G^-1 P_i G^-1, D_t = dG/dtheta_t = E_t L' + L E_t', E_t the unit matrix at (k, l) times
+     * L_kk when k = l.
+     */
+    void fisherTheta(int i, LogCholesky lc, double[] lAll, int lOff, double[] out, int outOff) {
+        int q = d.q, qq = q * q;
+        double[] l = new double[qq], gi = new double[qq], tmp = new double[qq], tW = new double[qq],
+                tD = new double[qq], tA = new double[qq];
+        System.arraycopy(lAll, lOff, l, 0, qq);
+        Dense.cholInverse(l, q, gi);
+        // W = G^-1 - G^-1 P G^-1
+        Dense.multiply(gi, java.util.Arrays.copyOfRange(post, i * qq, i * qq + qq), q, tmp);
+        Dense.multiply(tmp, gi, q, tW);
+        for (int k = 0; k < qq; k++) tW[k] = gi[k] - tW[k];
+        for (int t = 0; t < lc.size(); t++) {
+            int k = lc.row[t], c = lc.col[t];
+            double e = k == c ? l[k + c * q] : 1.0;
+            // D = E L' + L E', E = e * unit(k, c):  (E L')_ab = e [a == k] L_bc;  (L E')_ab = e L_ac [b == k]
+            java.util.Arrays.fill(tD, 0.0);
+            for (int bb = 0; bb < q; bb++) tD[k + bb * q] += e * l[bb + c * q];
+            for (int a = 0; a < q; a++) tD[a + k * q] += e * l[a + c * q];
+            Dense.multiply(tW, tD, q, tA);           // A = W D
+            double tr = 0;                           // tr(A A)
+            for (int a = 0; a < q; a++) for (int bb = 0; bb < q; bb++) tr += tA[a + bb * q] * tA[bb + a * q];
+            out[outOff + t] = 0.5 * tr;
+        }
+    }
 }

@@ -12,7 +12,7 @@ final class LinearLearner {
     private final double[] scale;   // column scale, coefficient in raw units = beta_scaled / scale
     private final String[] colName;
 
-    LinearLearner(TrainingData d) {
+    LinearLearner(Features d) {
         n = d.n;
         int pc = 1;
         for (int k = 0; k < d.p; k++) pc += d.nlevels[k] > 0 ? d.nlevels[k] - 1 : 1;

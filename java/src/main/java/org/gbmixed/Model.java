@@ -7,47 +7,75 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 
 /**
- * A fitted gbmixed model: the boosted mean, the variance components, the BLUPs and their posterior covariances.
- * Getters return primitive arrays (copies). {@link #toBytes()} / {@link GBMixed#fromBytes(byte[])} round-trip
- * everything needed to predict; the training-row outputs (fittedFixed, fittedRandom) are not serialised.
+ * A fitted gbmixed model: the ensembles of the mean f(x), the residual log-variance rho(x) and the log-Cholesky
+ * entries theta(w) of G (constant parts are intercept-only ensembles), the BLUPs and posterior covariances of the
+ * training clusters. Getters return primitive arrays (copies). {@link #toBytes()} / {@link GBMixed#fromBytes}
+ * round-trip everything needed to predict; the training-row outputs (fitted*) are not serialised.
  */
 public final class Model {
     private static final int MAGIC = 0x47424D58;   // "GBMX"
-    private static final int FORMAT = 1;
+    private static final int FORMAT = 2;
 
-    private final MeanModel mean;
+    private final String variant, learner;
+    private final Ensemble mean, rho;
+    private final Ensemble[] theta;
+    private final LogCholesky lc;
     private final int q, m;
-    private final boolean diagonalG;
     private final long nobs;
-    private final double[] g, bhat, post, loss, importance;
-    private final double sigma2, logLik;
-    private final String learner;
-    private final double[] fittedFixed, fittedRandom;
+    private final double[] bhat, post, gCluster, loss, impMean, impDisp, impCov;
+    private final double logLik;
+    private final double[] fittedFixed, fittedRandom, fittedDisp;
 
-    Model(MeanModel mean, int q, boolean diagonalG, int m, long nobs, double[] g, double sigma2, double[] bhat,
-          double[] post, double[] loss, double logLik, double[] importance, String learner,
-          double[] fittedFixed, double[] fittedRandom) {
-        this.mean = mean; this.q = q; this.diagonalG = diagonalG; this.m = m; this.nobs = nobs;
-        this.g = g; this.sigma2 = sigma2; this.bhat = bhat; this.post = post; this.loss = loss;
-        this.logLik = logLik; this.importance = importance; this.learner = learner;
-        this.fittedFixed = fittedFixed; this.fittedRandom = fittedRandom;
+    Model(String variant, String learner, Ensemble mean, Ensemble rho, Ensemble[] theta, int q, boolean diagonalG,
+          int m, long nobs, double[] bhat, double[] post, double[] gCluster, double[] loss, double logLik,
+          double[] impMean, double[] impDisp, double[] impCov,
+          double[] fittedFixed, double[] fittedRandom, double[] fittedDisp) {
+        this.variant = variant; this.learner = learner; this.mean = mean; this.rho = rho; this.theta = theta;
+        this.q = q; this.lc = new LogCholesky(q, diagonalG); this.m = m; this.nobs = nobs;
+        this.bhat = bhat; this.post = post; this.gCluster = gCluster; this.loss = loss; this.logLik = logLik;
+        this.impMean = impMean; this.impDisp = impDisp; this.impCov = impCov;
+        this.fittedFixed = fittedFixed; this.fittedRandom = fittedRandom; this.fittedDisp = fittedDisp;
     }
 
     public int nrounds() { return loss.length - 1; }
     public int nclusters() { return m; }
     public int q() { return q; }
     public int nfeatures() { return mean.nlevels.length; }
+    public int nfeaturesDisp() { return rho.nlevels.length; }
+    public int nfeaturesCov() { return theta[0].nlevels.length; }
     public long nobs() { return nobs; }
-    public boolean diagonalG() { return diagonalG; }
-    public String variant() { return "Base"; }
+    public boolean diagonalG() { return lc.diagonal; }
+    /** "Base", "RBoost", "GBoost" or "GRBoost". */
+    public String variant() { return variant; }
     public String learner() { return learner; }
     public double[] trainLoss() { return loss.clone(); }
     public double logLik() { return logLik; }
-    public double[] covariance() { return g.clone(); }
-    public double sigma2() { return sigma2; }
-    public double[] importance() { return importance.clone(); }
+    public double[] importance() { return impMean.clone(); }
+    public double[] importanceDisp() { return impDisp.clone(); }
+    public double[] importanceCov() { return impCov.clone(); }
     public double[] fittedFixed() { return fittedFixed == null ? new double[0] : fittedFixed.clone(); }
     public double[] fittedRandom() { return fittedRandom == null ? new double[0] : fittedRandom.clone(); }
+    /** R(x_j) = exp(rho(x_j)) for the training rows (weight 1). */
+    public double[] fittedDisp() { return fittedDisp == null ? new double[0] : fittedDisp.clone(); }
+
+    /** G: the constant covariance, or (GBoost) the average of G(w_i) over the training clusters. q x q. */
+    public double[] covariance() {
+        int qq = q * q;
+        double[] g = new double[qq];
+        for (int i = 0; i < m; i++) for (int k = 0; k < qq; k++) g[k] += gCluster[i * qq + k] / m;
+        return g;
+    }
+
+    /** G(w_i) of every training cluster, block i at i*q*q. */
+    public double[] clusterCovariance() { return gCluster.clone(); }
+
+    /** The constant residual variance, or (RBoost) the mean of R(x) over the training rows. */
+    public double sigma2() {
+        if (rho.nlevels.length == 0) return Math.exp(rho.clamp(rho.intercept));
+        double s = 0;
+        for (double v : fittedDisp) s += v;
+        return fittedDisp.length > 0 ? s / fittedDisp.length : Double.NaN;
+    }
 
     /** BLUPs, nclusters x q column-major. */
     public double[] ranef() {
@@ -59,62 +87,135 @@ public final class Model {
     /** Posterior covariances P_i, block i at offset i*q*q (column-major q x q). */
     public double[] ranefCov() { return post.clone(); }
 
-    /** Learner "linear": the intercept, then one coefficient per expanded column. */
+    /** Learner "linear": the intercept, then one coefficient per expanded column of the mean. */
     public double[] linearCoefficients() {
         if (mean.linear == null)
-            throw new IllegalStateException("linearCoefficients: the model was fitted with learner \"" + learner
+            throw new IllegalStateException("linearCoefficients: the mean was fitted with learner \"" + learner
                     + "\", not \"linear\"");
         double[] c = mean.linear.clone();
         c[0] += mean.intercept;
         return c;
     }
 
+    /** Predictions for a model whose variance parts are constant (Base); see the six-argument form. */
+    public double[] predict(double[] x, int nrow, int[] cluster, double[] z) {
+        return predict(x, nrow, cluster, z, new double[0], new double[0]);
+    }
+
     /**
      * Predictions for nrow rows: [0,n) f(x); [n,2n) z' bhat_i (0 for a new cluster, code -1);
-     * [2n,3n) the predictive variance of a new y, z'P_i z + sigma^2 (existing) or z'G z + sigma^2 (new).
+     * [2n,3n) the predictive variance of a new y, z'P_i z + R(x) (existing) or z'G(w) z + R(x) (new).
+     * xdisp: nrow x nfeaturesDisp; wcov: nrow x nfeaturesCov (each row's cluster-level covariates).
      */
-    public double[] predict(double[] x, int nrow, int[] cluster, double[] z) {
-        int p = nfeatures();
-        if (nrow < 0) throw new IllegalArgumentException("nrow = " + nrow + ": must be >= 0");
-        if (x == null || x.length != (long) nrow * p)
-            throw new IllegalArgumentException("x has length " + (x == null ? "null" : x.length) + ", expected nrow * "
-                    + p + " = " + (long) nrow * p);
+    public double[] predict(double[] x, int nrow, int[] cluster, double[] z, double[] xdisp, double[] wcov) {
+        Features fx = features("x", x, nrow, mean);
+        Features fd = features("xdisp", xdisp, nrow, rho);
+        Features fw = features("wcov", wcov, nrow, theta[0]);
         if (z == null || z.length != (long) nrow * q)
             throw new IllegalArgumentException("z has length " + (z == null ? "null" : z.length) + ", expected nrow * "
                     + q + " = " + (long) nrow * q);
         if (cluster == null || cluster.length != nrow)
             throw new IllegalArgumentException("cluster has length " + (cluster == null ? "null" : cluster.length)
                     + ", expected nrow = " + nrow);
-        for (int k = 0; k < p; k++) {
-            int nl = mean.nlevels[k];
-            for (int i = 0; i < nrow; i++) {
-                double v = x[i + k * nrow];
-                if (!Double.isFinite(v)) throw new IllegalArgumentException("x[" + (i + 1) + ", " + (k + 1) + "] = " + v + ": must be finite");
-                if (nl > 0 && (v != Math.rint(v) || v < 0 || v >= nl))
-                    throw new IllegalArgumentException("x[" + (i + 1) + ", " + (k + 1) + "] = " + v
-                            + ": factor codes must be integers in 0.." + (nl - 1));
-            }
-        }
-        double[] f = mean.predict(x, nrow);
         double[] res = new double[3 * nrow];
-        System.arraycopy(f, 0, res, 0, nrow);
-        double[] zr = new double[q];
+        double[] zr = new double[q], g = new double[q * q];
         for (int i = 0; i < nrow; i++) {
             int c = cluster[i];
             if (c < -1 || c >= m)
                 throw new IllegalArgumentException("cluster[" + (i + 1) + "] = " + c + ": must be -1 (new) or in 0.." + (m - 1));
+            res[i] = mean.predict(fx.x, nrow, i);
             for (int a = 0; a < q; a++) zr[a] = z[i + a * nrow];
-            double rand = 0, var;
+            double rv = Math.exp(rho.predict(fd.x, nrow, i)), rand = 0, var;
             if (c >= 0) {
                 for (int a = 0; a < q; a++) rand += zr[a] * bhat[c * q + a];
-                var = Dense.quadForm(zr, post, c * q * q, zr, q) + sigma2;
+                var = Dense.quadForm(zr, post, c * q * q, zr, q) + rv;
             } else {
-                var = Dense.quadForm(zr, g, 0, zr, q) + sigma2;
+                covAt(fw.x, nrow, i, g);
+                var = Dense.quadForm(zr, g, 0, zr, q) + rv;
             }
             res[nrow + i] = rand;
             res[2 * nrow + i] = var;
         }
         return res;
+    }
+
+    /**
+     * Marginal log-likelihood of data from new clusters (codes 0..nclusters-1, not the training clusters):
+     * sum_i log N(y_i; f(X_i), Z_i G(w_i) Z_i' + R(X_i)), with w_i taken from the cluster's first row of wcov.
+     * The held-out score that early stopping and model comparison use.
+     */
+    public double logLikNew(double[] x, int nrow, double[] y, int[] cluster, int nclusters, double[] z,
+                            double[] xdisp, double[] wcov) {
+        Features fw = features("wcov", wcov, nrow, theta[0]);
+        double[] wcl = new double[nclusters * fw.p];
+        boolean[] seen = new boolean[nclusters];
+        for (int i = 0; i < nrow; i++) {
+            int c = cluster[i];
+            if (c < 0 || c >= nclusters)
+                throw new IllegalArgumentException("cluster[" + (i + 1) + "] = " + c + ": codes must be in 0.." + (nclusters - 1));
+            if (seen[c]) continue;
+            seen[c] = true;
+            for (int k = 0; k < fw.p; k++) wcl[c + k * nclusters] = fw.x[i + k * nrow];
+        }
+        double[] w = new double[nrow];
+        java.util.Arrays.fill(w, 1.0);
+        TrainingData d = new TrainingData(x, nrow, nfeatures(), mean.nlevels, y, w, cluster, nclusters, z, q,
+                lc.diagonal, xdisp, nfeaturesDisp(), rho.nlevels, wcl, nfeaturesCov(), theta[0].nlevels);
+        double[] r = new double[nrow], rv = new double[nrow];
+        for (int j = 0; j < nrow; j++) {
+            r[j] = y[j] - mean.predict(x, nrow, j);
+            rv[j] = Math.exp(rho.predict(d.disp.x, nrow, j));
+        }
+        int qq = q * q, np = theta.length;
+        double[] lAll = new double[nclusters * qq], th = new double[np], l = new double[qq];
+        for (int i = 0; i < nclusters; i++) {
+            for (int t = 0; t < np; t++) th[t] = theta[t].predict(wcl, nclusters, i);
+            lc.toL(th, 0, l);
+            System.arraycopy(l, 0, lAll, i * qq, qq);
+        }
+        double nll = new Likelihood(d).run(r, rv, lAll, qq);
+        return -nll - 0.5 * nrow * Math.log(2 * Math.PI);
+    }
+
+    /** R(x) = exp(rho(x)) for nrow rows of xdisp (weight 1). */
+    public double[] predictDisp(double[] xdisp, int nrow) {
+        Features fd = features("xdisp", xdisp, nrow, rho);
+        double[] out = new double[nrow];
+        for (int i = 0; i < nrow; i++) out[i] = Math.exp(rho.predict(fd.x, nrow, i));
+        return out;
+    }
+
+    /**
+     * G(w) for nrow rows of wcov: nrow x q(q+1)/2 column-major, one column per lower-triangle entry (k >= l),
+     * ordered column by column: (1,1), (2,1), ..., (q,1), (2,2), ...
+     */
+    public double[] predictCov(double[] wcov, int nrow) {
+        Features fw = features("wcov", wcov, nrow, theta[0]);
+        int ntri = q * (q + 1) / 2;
+        double[] out = new double[nrow * ntri], g = new double[q * q];
+        for (int i = 0; i < nrow; i++) {
+            covAt(fw.x, nrow, i, g);
+            int c = 0;
+            for (int l = 0; l < q; l++) for (int k = l; k < q; k++) out[i + (c++) * nrow] = g[k + l * q];
+        }
+        return out;
+    }
+
+    private void covAt(double[] w, int nrow, int i, double[] g) {
+        double[] th = new double[theta.length], l = new double[q * q];
+        for (int t = 0; t < theta.length; t++) th[t] = theta[t].predict(w, nrow, i);
+        lc.toL(th, 0, l);
+        LogCholesky.gFromL(l, q, g);
+    }
+
+    private static Features features(String name, double[] x, int nrow, Ensemble part) {
+        if (nrow < 0) throw new IllegalArgumentException("nrow = " + nrow + ": must be >= 0");
+        int p = part.nlevels.length;
+        if (x == null || x.length != (long) nrow * p)
+            throw new IllegalArgumentException(name + " has length " + (x == null ? "null" : x.length) + ", expected nrow * "
+                    + p + " = " + (long) nrow * p + (p > 0 && (x == null || x.length == 0)
+                    ? " (this model's part depends on " + p + " covariate(s): pass them)" : ""));
+        return new Features(name, x, nrow, p, part.nlevels);
     }
 
     public byte[] toBytes() {
@@ -123,21 +224,18 @@ public final class Model {
             DataOutputStream out = new DataOutputStream(bos);
             out.writeInt(MAGIC);
             out.writeInt(FORMAT);
+            out.writeUTF(variant);
             out.writeUTF(learner);
             out.writeInt(q);
-            out.writeBoolean(diagonalG);
+            out.writeBoolean(lc.diagonal);
             out.writeInt(m);
             out.writeLong(nobs);
-            out.writeDouble(sigma2);
             out.writeDouble(logLik);
-            writeArray(out, g);
-            writeArray(out, bhat);
-            writeArray(out, post);
-            writeArray(out, loss);
-            writeArray(out, importance);
-            out.writeInt(mean.nlevels.length);
-            for (int v : mean.nlevels) out.writeInt(v);
+            for (double[] a : new double[][] {bhat, post, gCluster, loss, impMean, impDisp, impCov}) writeArray(out, a);
             mean.write(out);
+            rho.write(out);
+            out.writeInt(theta.length);
+            for (Ensemble t : theta) t.write(out);
             out.flush();
             return bos.toByteArray();
         } catch (IOException e) {
@@ -150,19 +248,23 @@ public final class Model {
         try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
             if (in.readInt() != MAGIC) throw new IllegalArgumentException("bytes: not a serialised gbmixed model (bad magic)");
             int fmt = in.readInt();
-            if (fmt != FORMAT) throw new IllegalArgumentException("bytes: model format " + fmt + " is not supported (this engine reads " + FORMAT + ")");
-            String learner = in.readUTF();
+            if (fmt != FORMAT)
+                throw new IllegalArgumentException("bytes: model format " + fmt + " is not supported (this engine reads " + FORMAT + ")");
+            String variant = in.readUTF(), learner = in.readUTF();
             int q = in.readInt();
             boolean diag = in.readBoolean();
             int m = in.readInt();
             long nobs = in.readLong();
-            double sigma2 = in.readDouble(), logLik = in.readDouble();
-            double[] g = readArray(in), bhat = readArray(in), post = readArray(in), loss = readArray(in), imp = readArray(in);
-            int p = in.readInt();
-            int[] nlevels = new int[p];
-            for (int k = 0; k < p; k++) nlevels[k] = in.readInt();
-            MeanModel mean = MeanModel.read(in, nlevels);
-            return new Model(mean, q, diag, m, nobs, g, sigma2, bhat, post, loss, logLik, imp, learner, null, null);
+            double logLik = in.readDouble();
+            double[] bhat = readArray(in), post = readArray(in), gCl = readArray(in), loss = readArray(in),
+                    impM = readArray(in), impD = readArray(in), impC = readArray(in);
+            Ensemble mean = Ensemble.read(in), rho = Ensemble.read(in);
+            int nt = in.readInt();
+            if (nt != new LogCholesky(q, diag).size()) throw new IOException("bad theta count " + nt);
+            Ensemble[] theta = new Ensemble[nt];
+            for (int t = 0; t < nt; t++) theta[t] = Ensemble.read(in);
+            return new Model(variant, learner, mean, rho, theta, q, diag, m, nobs, bhat, post, gCl, loss, logLik,
+                    impM, impD, impC, null, null, null);
         } catch (IOException e) {
             throw new IllegalArgumentException("bytes: corrupt serialised gbmixed model (" + e.getMessage() + ")", e);
         }

@@ -12,20 +12,25 @@ final class TrainingData {
     final int[] cluster;     // 0..m-1
     final double[] z;        // n x q column-major
     final boolean diagonalG;
+    /** Covariates of the mean (n rows), of rho (n rows; p = 0: constant) and of G (m cluster rows; p = 0: constant). */
+    final Features feat, disp, cov;
     /** Rows of cluster i are order[start[i] .. start[i+1]). */
     final int[] order, start;
 
     TrainingData(double[] x, int nrow, int ncol, int[] nlevels, double[] y, double[] weights, int[] cluster,
                  int nclusters, double[] z, int q, boolean diagonalG) {
+        this(x, nrow, ncol, nlevels, y, weights, cluster, nclusters, z, q, diagonalG,
+                new double[0], 0, new int[0], new double[0], 0, new int[0]);
+    }
+
+    TrainingData(double[] x, int nrow, int ncol, int[] nlevels, double[] y, double[] weights, int[] cluster,
+                 int nclusters, double[] z, int q, boolean diagonalG,
+                 double[] xdisp, int ncolDisp, int[] nlevelsDisp, double[] wcov, int ncolCov, int[] nlevelsCov) {
         if (nrow < 1) throw new IllegalArgumentException("nrow = " + nrow + ": need at least one row");
         if (ncol < 0) throw new IllegalArgumentException("ncol = " + ncol + ": must be >= 0");
-        check("x", x, (long) nrow * ncol);
         check("y", y, nrow);
         check("weights", weights, nrow);
         check("z", z, (long) nrow * q);
-        if (nlevels == null || nlevels.length != ncol)
-            throw new IllegalArgumentException("nlevels has length " + (nlevels == null ? "null" : nlevels.length)
-                    + ", expected ncol = " + ncol);
         if (cluster == null || cluster.length != nrow)
             throw new IllegalArgumentException("cluster has length " + (cluster == null ? "null" : cluster.length)
                     + ", expected nrow = " + nrow);
@@ -36,18 +41,9 @@ final class TrainingData {
             if (!(weights[i] > 0) || Double.isInfinite(weights[i]))
                 throw new IllegalArgumentException("weights[" + (i + 1) + "] = " + weights[i] + ": must be finite and > 0");
         }
-        for (int k = 0; k < ncol; k++) {
-            if (nlevels[k] == 1 || nlevels[k] < 0)
-                throw new IllegalArgumentException("nlevels[" + (k + 1) + "] = " + nlevels[k] + ": must be 0 (numeric) or >= 2");
-            for (int i = 0; i < nrow; i++) {
-                double v = x[i + k * nrow];
-                if (!Double.isFinite(v))
-                    throw new IllegalArgumentException("x[" + (i + 1) + ", " + (k + 1) + "] = " + v + ": must be finite");
-                if (nlevels[k] > 0 && (v != Math.rint(v) || v < 0 || v >= nlevels[k]))
-                    throw new IllegalArgumentException("x[" + (i + 1) + ", " + (k + 1) + "] = " + v
-                            + ": factor codes must be integers in 0.." + (nlevels[k] - 1));
-            }
-        }
+        feat = new Features("x", x, nrow, ncol, nlevels);
+        disp = new Features("xdisp", xdisp, nrow, ncolDisp, nlevelsDisp);
+        cov = new Features("wcov", wcov, nclusters, ncolCov, nlevelsCov);
         for (int i = 0; i < z.length; i++)
             if (!Double.isFinite(z[i])) throw new IllegalArgumentException("z[" + (i + 1) + "] = " + z[i] + ": must be finite");
         int[] count = new int[nclusters];

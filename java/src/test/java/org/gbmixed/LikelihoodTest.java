@@ -142,4 +142,58 @@ class LikelihoodTest {
                     "dl/dtheta[" + s.lc.row[t] + "," + s.lc.col[t] + "]");
         }
     }
+
+    @ParameterizedTest
+    @CsvSource({"1,false", "2,false", "3,false", "2,true"})
+    void fisherInformationOfThetaEqualsDenseTrace(int q, boolean diagonal) {
+        // I_t = 1/2 tr(V^-1 dV_t V^-1 dV_t), dV_t = Z dG/dtheta_t Z', summed per cluster, against the q x q route
+        State s = new State(401 + q, q, diagonal);
+        Likelihood lik = s.run();
+        TrainingData d = s.d;
+        int np = s.lc.size();
+        double[] l = s.l(), rv = s.resVar(), g = new double[q * q];
+        LogCholesky.gFromL(l, q, g);
+        double[] fisher = new double[np];
+        double h = 1e-6;
+        for (int i = 0; i < d.m; i++) {
+            lik.fisherTheta(i, s.lc, l, 0, fisher, 0);
+            int from = d.start[i], ni = d.start[i + 1] - from;
+            double[] v = denseV(d, i, g, rv), vinv = new double[ni * ni], chol = v.clone();
+            Dense.cholesky(chol, ni);
+            Dense.cholInverse(chol, ni, vinv);
+            for (int t = 0; t < np; t++) {
+                // dG/dtheta_t by central differences of G(theta)
+                double t0 = s.theta[t];
+                double[] lp = new double[q * q], lm = new double[q * q], gp = new double[q * q], gm = new double[q * q];
+                s.theta[t] = t0 + h; s.lc.toL(s.theta, 0, lp);
+                s.theta[t] = t0 - h; s.lc.toL(s.theta, 0, lm);
+                s.theta[t] = t0;
+                LogCholesky.gFromL(lp, q, gp);
+                LogCholesky.gFromL(lm, q, gm);
+                double[] dg = new double[q * q];
+                for (int k = 0; k < q * q; k++) dg[k] = (gp[k] - gm[k]) / (2 * h);
+                double[] dv = denseV(d, i, dg, new double[d.n]);
+                double[] a = new double[ni * ni];
+                Dense.multiply(vinv, dv, ni, a);
+                double tr = 0;
+                for (int x = 0; x < ni; x++) for (int y = 0; y < ni; y++) tr += a[x + y * ni] * a[y + x * ni];
+                assertEquals(0.5 * tr, fisher[t], 1e-6 * Math.max(1, Math.abs(fisher[t])), "cluster " + i + " I_" + t);
+            }
+        }
+    }
+
+    /** Dense Z_i G Z_i' + diag(R) for cluster i. */
+    private static double[] denseV(TrainingData d, int i, double[] g, double[] rv) {
+        int q = d.q, from = d.start[i], ni = d.start[i + 1] - from;
+        double[] v = new double[ni * ni];
+        for (int a = 0; a < ni; a++)
+            for (int b = 0; b < ni; b++) {
+                int ja = d.order[from + a], jb = d.order[from + b];
+                double sum = a == b ? rv[ja] : 0;
+                for (int k = 0; k < q; k++)
+                    for (int kk = 0; kk < q; kk++) sum += d.z[ja + k * d.n] * g[k + kk * q] * d.z[jb + kk * d.n];
+                v[a + b * ni] = sum;
+            }
+        return v;
+    }
 }

@@ -1,0 +1,112 @@
+package org.gbmixed;
+
+/**
+ * The boosting steps of the variance parts: rho (residual log-variance, per row) and the log-Cholesky entries
+ * theta of G (per cluster), each a Fisher-scaled (natural-gradient) learner fit followed by step halving
+ * when the training NLL would rise by more than {@link #TOLERANCE} per observation.
+ */
+final class VarianceSteps {
+    /** A variance step may raise the training NLL by at most this much per observation before it is halved. */
+    static final double TOLERANCE = 1e-6;
+    static final int MAX_HALVINGS = 8;
+    /** Fisher weights are floored at this fraction of their mean, so one tiny weight cannot dominate a leaf. */
+    private static final double INFO_FLOOR = 1e-3;
+
+    private final Booster b;
+    private final TrainingData d;
+    private final double[] target, weight, out, rhoCand, rhoRawCand;
+    private final double[] thetaCand, thetaRawCand, grad, info;
+    private final double[][] outCov;
+    private final PartLearner.Step[] steps;
+
+    VarianceSteps(Booster b) {
+        this.b = b;
+        this.d = b.d;
+        int n = d.n, m = d.m, np = b.np, qq = d.q * d.q;
+        target = new double[Math.max(n, m)];
+        weight = new double[Math.max(n, m)];
+        out = new double[n];
+        rhoCand = new double[n];
+        rhoRawCand = new double[n];
+        thetaCand = new double[m * np];
+        thetaRawCand = new double[m * np];
+        grad = new double[m * np];
+        info = new double[m * np];
+        outCov = new double[np][m];
+        steps = new PartLearner.Step[np];
+    }
+
+    /** Residual log-variance step; returns the training NLL after it (E-step state refreshed). */
+    double dispStep(PartLearner learner, double nu) {
+        Likelihood lik = b.lik;
+        double meanInfo = 0;
+        for (int j = 0; j < d.n; j++) {
+            double rv = b.resVar[j], zpz = lik.zPz(j, d.cluster[j]);
+            double g = 0.5 * ((lik.e[j] * lik.e[j] + zpz) / rv - 1);   // -dl/drho_j
+            double a = 1 - zpz / rv;                                  // R_j [V^-1]_jj, in (0, 1]
+            double inf = 0.5 * a * a;                                 // Fisher information of rho_j
+            target[j] = g;
+            weight[j] = inf;
+            meanInfo += inf;
+        }
+        meanInfo /= d.n;
+        for (int j = 0; j < d.n; j++) {
+            weight[j] = Math.max(weight[j], INFO_FLOOR * meanInfo);
+            target[j] /= weight[j];
+        }
+        PartLearner.Step step = learner.fit(target, weight, out);
+        double before = b.nll, s = 1;
+        for (int h = 0; h <= MAX_HALVINGS; h++, s /= 2) {
+            for (int j = 0; j < d.n; j++) {
+                rhoRawCand[j] = b.rhoRaw[j] + s * nu * out[j];
+                rhoCand[j] = b.rhoEns.clamp(rhoRawCand[j]);
+            }
+            double cand = b.estep(rhoCand, b.theta);
+            if (cand <= before + TOLERANCE * d.n) {
+                PartLearner.add(b.rhoEns, step, s * nu);
+                System.arraycopy(rhoRawCand, 0, b.rhoRaw, 0, d.n);
+                System.arraycopy(rhoCand, 0, b.rho, 0, d.n);
+                return cand;
+            }
+        }
+        return b.estep(b.rho, b.theta);   // every step raised the NLL: none taken this round
+    }
+
+    /** Step on every log-Cholesky entry of G(w); returns the training NLL after it. */
+    double covStep(PartLearner[] learners, double nu) {
+        Likelihood lik = b.lik;
+        int m = d.m, np = b.np, qq = d.q * d.q;
+        for (int i = 0; i < m; i++) {
+            lik.gradTheta(i, b.lc, b.lAll, i * qq, grad, i * np);
+            lik.fisherTheta(i, b.lc, b.lAll, i * qq, info, i * np);
+        }
+        for (int t = 0; t < np; t++) {
+            double meanInfo = 0;
+            for (int i = 0; i < m; i++) meanInfo += info[i * np + t];
+            meanInfo /= m;
+            for (int i = 0; i < m; i++) {
+                double w = Math.max(info[i * np + t], INFO_FLOOR * meanInfo);
+                weight[i] = w;
+                target[i] = -grad[i * np + t] / w;
+            }
+            steps[t] = learners[t].fit(target, weight, outCov[t]);
+        }
+        double before = b.nll, s = 1;
+        for (int h = 0; h <= MAX_HALVINGS; h++, s /= 2) {
+            for (int i = 0; i < m; i++)
+                for (int t = 0; t < np; t++) {
+                    int k = i * np + t;
+                    thetaRawCand[k] = b.thetaRaw[k] + s * nu * outCov[t][i];
+                    thetaCand[k] = b.thetaEns[t].clamp(thetaRawCand[k]);
+                }
+            double cand = b.estep(b.rho, thetaCand);
+            if (cand <= before + TOLERANCE * d.n) {
+                for (int t = 0; t < np; t++) PartLearner.add(b.thetaEns[t], steps[t], s * nu);
+                System.arraycopy(thetaRawCand, 0, b.thetaRaw, 0, m * np);
+                System.arraycopy(thetaCand, 0, b.theta, 0, m * np);
+                return cand;
+            }
+        }
+        return b.estep(b.rho, b.theta);
+    }
+}
