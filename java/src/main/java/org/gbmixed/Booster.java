@@ -43,6 +43,7 @@ public final class Booster {
     final double[] r, resVar, lAll;
     private final double[] target, weight, out;
     private final VarianceSteps steps;
+    private final CrossFit crossFit;
     private double[] loss = new double[16];
     private int rounds;
     double nll;
@@ -111,6 +112,7 @@ public final class Booster {
         }
         setConstantParts();
         steps = dispBoosted || covBoosted ? new VarianceSteps(this) : null;
+        crossFit = cfg.honestFolds > 0 ? new CrossFit(d, cfg, cfg.honestFolds, intercept) : null;
         nll = estep(rho, theta);
         for (int it = 0; it < INIT_EM_MAX; it++) {
             double before = nll;
@@ -132,11 +134,23 @@ public final class Booster {
             }
     }
 
-    /** E-step at the current f and the given rho, theta; sets r, resVar, lAll and the Likelihood state. */
+    /** E-step at the in-sample mean f and the given rho, theta; sets r, resVar, lAll and the Likelihood state. */
     double estep(double[] rhoV, double[] thetaV) {
+        return estep(f, rhoV, thetaV);
+    }
+
+    /**
+     * E-step for the variance parts: at the cross-fitted mean when honest folds are on, else at f. The variance
+     * steps and the EM of constant parts read this state.
+     */
+    double estepVar(double[] rhoV, double[] thetaV) {
+        return estep(crossFit != null ? crossFit.fOof : f, rhoV, thetaV);
+    }
+
+    private double estep(double[] mean, double[] rhoV, double[] thetaV) {
         int q = d.q, qq = q * q;
         for (int j = 0; j < d.n; j++) {
-            r[j] = d.y[j] - f[j];
+            r[j] = d.y[j] - mean[j];
             resVar[j] = Math.exp(rhoV[j]) / d.w[j];
         }
         int clusters = covBoosted ? d.m : 1;
@@ -212,13 +226,12 @@ public final class Booster {
         }
         PartLearner.add(fEns, meanL.fit(target, weight, out), nu);
         for (int j = 0; j < d.n; j++) f[j] += nu * out[j];
-        nll = estep(rho, theta);
+        if (crossFit != null) crossFit.boost(nu, resVar, lAll, covBoosted ? d.q * d.q : 0);
+        nll = estepVar(rho, theta);
         if (dispBoosted) nll = steps.dispStep(dispL, cfg.learningRateDisp);
         if (covBoosted) nll = steps.covStep(covL, cfg.learningRateCov);
-        if (!dispBoosted || !covBoosted) {
-            emConstant(false);
-            nll = estep(rho, theta);
-        }
+        if (!dispBoosted || !covBoosted) emConstant(false);
+        nll = estep(rho, theta);
     }
 
     public boolean finished() { return rounds >= cfg.nrounds; }

@@ -20,6 +20,7 @@ public final class Config {
     final double learningRateDisp, learningRateCov;
     final Learner learnerDisp, learnerCov;
     final int minLeafCov;
+    final int honestFolds;
 
     private Config(Builder b) {
         nrounds = b.nrounds;
@@ -36,6 +37,7 @@ public final class Config {
         learnerDisp = b.learnerDispKind;
         learnerCov = b.learnerCovKind;
         minLeafCov = b.minLeafCov;
+        honestFolds = b.honestFolds;
     }
 
     public int nrounds() { return nrounds; }
@@ -52,6 +54,7 @@ public final class Config {
     public String learnerDisp() { return learnerDisp.name().toLowerCase(java.util.Locale.ROOT); }
     public String learnerCov() { return learnerCov.name().toLowerCase(java.util.Locale.ROOT); }
     public int minLeafCov() { return minLeafCov; }
+    public int honestFolds() { return honestFolds; }
 
     /** Mutable builder; every setter returns the builder. */
     public static final class Builder {
@@ -69,6 +72,7 @@ public final class Config {
         private String learnerDisp = null, learnerCov = null;
         private Learner learnerDispKind, learnerCovKind;
         private int minLeafCov = 10;
+        private int honestFolds = 0;
 
         public Builder nrounds(int v) { nrounds = v; return this; }
         public Builder learningRate(double v) { learningRate = v; return this; }
@@ -87,6 +91,11 @@ public final class Config {
         public Builder learnerDisp(String v) { learnerDisp = v; return this; }
         /** Learner of the random-effects covariance part; null = learner. */
         public Builder learnerCov(String v) { learnerCov = v; return this; }
+        /**
+         * Folds of clusters for cross-fitted residuals in the variance parts (0 = off: the variance parts and the
+         * EM of constant parts use in-sample residuals, the exact ML fixed point for the linear learner).
+         */
+        public Builder honestFolds(int v) { honestFolds = v; return this; }
         /** Minimum number of clusters in a leaf of a covariance tree. */
         public Builder minLeafCov(int v) { minLeafCov = v; return this; }
 
@@ -101,6 +110,7 @@ public final class Config {
             if (!Double.isNaN(learningRateCov) && !(learningRateCov > 0 && learningRateCov <= 1))
                 throw bad("learning_rate_cov", learningRateCov, "must be in (0, 1]");
             if (minLeafCov < 1) throw bad("min_leaf_cov", minLeafCov, "must be >= 1");
+            if (honestFolds < 0 || honestFolds == 1) throw bad("honest_folds", honestFolds, "must be 0 (off) or >= 2");
             if (maxDepth < 1 || maxDepth > 30) throw bad("max_depth", maxDepth, "must be in 1..30");
             if (minLeaf < 1) throw bad("min_leaf", minLeaf, "must be >= 1");
             if (maxBins < 2 || maxBins > 65535) throw bad("max_bins", maxBins, "must be in 2..65535");

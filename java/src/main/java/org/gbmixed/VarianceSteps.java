@@ -61,7 +61,7 @@ final class VarianceSteps {
                 rhoRawCand[j] = b.rhoRaw[j] + s * nu * out[j];
                 rhoCand[j] = b.rhoEns.clamp(rhoRawCand[j]);
             }
-            double cand = b.estep(rhoCand, b.theta);
+            double cand = b.estepVar(rhoCand, b.theta);
             if (cand <= before + TOLERANCE * d.n) {
                 PartLearner.add(b.rhoEns, step, s * nu);
                 System.arraycopy(rhoRawCand, 0, b.rhoRaw, 0, d.n);
@@ -69,7 +69,7 @@ final class VarianceSteps {
                 return cand;
             }
         }
-        return b.estep(b.rho, b.theta);   // every step raised the NLL: none taken this round
+        return b.estepVar(b.rho, b.theta);   // every step raised the NLL: none taken this round
     }
 
     /** Step on every log-Cholesky entry of G(w); returns the training NLL after it. */
@@ -99,7 +99,7 @@ final class VarianceSteps {
                     thetaRawCand[k] = b.thetaRaw[k] + s * nu * outCov[t][i];
                     thetaCand[k] = b.thetaEns[t].clamp(thetaRawCand[k]);
                 }
-            double cand = b.estep(b.rho, thetaCand);
+            double cand = b.estepVar(b.rho, thetaCand);
             if (cand <= before + TOLERANCE * d.n) {
                 for (int t = 0; t < np; t++) PartLearner.add(b.thetaEns[t], steps[t], s * nu);
                 System.arraycopy(thetaRawCand, 0, b.thetaRaw, 0, m * np);
@@ -107,6 +107,6 @@ final class VarianceSteps {
                 return cand;
             }
         }
-        return b.estep(b.rho, b.theta);
+        return b.estepVar(b.rho, b.theta);
     }
 }

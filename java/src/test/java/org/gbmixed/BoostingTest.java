@@ -147,6 +147,26 @@ class BoostingTest {
     }
 
     @Test
+    void honestFoldsAreSeededAndKeepTheResidualVarianceFromShrinking() {
+        TrainingData d = Problems.random(13, 60, 10, 1, false);
+        Config a = Problems.config().nrounds(200).minLeaf(3).maxDepth(4).learningRate(0.2).honestFolds(3).seed(5).build();
+        Model m1 = GBMixed.fit(d.x, d.n, d.p, d.nlevels, d.y, d.w, d.cluster, d.m, d.z, d.q, false, a);
+        Model m2 = GBMixed.fit(d.x, d.n, d.p, d.nlevels, d.y, d.w, d.cluster, d.m, d.z, d.q, false, a);
+        assertArrayEquals(m1.trainLoss(), m2.trainLoss(), 0.0);
+        Config other = Problems.config().nrounds(200).minLeaf(3).maxDepth(4).learningRate(0.2).honestFolds(3).seed(6).build();
+        Model m3 = GBMixed.fit(d.x, d.n, d.p, d.nlevels, d.y, d.w, d.cluster, d.m, d.z, d.q, false, other);
+        assertTrue(m1.sigma2() != m3.sigma2(), "another seed, other folds");
+        // y is pure noise (variance 4 per unit weight, weights in 0.5..1.5): an overfitting mean drags the in-sample
+        // sigma^2 down; the cross-fitted one stays near the truth
+        Config inSample = Problems.config().nrounds(200).minLeaf(3).maxDepth(4).learningRate(0.2).build();
+        Model m0 = GBMixed.fit(d.x, d.n, d.p, d.nlevels, d.y, d.w, d.cluster, d.m, d.z, d.q, false, inSample);
+        assertTrue(m0.sigma2() < 3.2, "in-sample sigma^2 = " + m0.sigma2());
+        assertTrue(m1.sigma2() > 3.6, "cross-fitted sigma^2 = " + m1.sigma2());
+        assertMessage(() -> GBMixed.fit(d.x, d.n, d.p, d.nlevels, d.y, d.w, d.cluster, d.m, d.z, d.q, false,
+                Problems.config().honestFolds(1000).build()), "honest_folds = 1000");
+    }
+
+    @Test
     void badArgumentsAreNamedInTheMessage() {
         assertMessage(() -> Problems.config().learningRate(1.5).build(), "learning_rate = 1.5");
         assertMessage(() -> Problems.config().learner("spline").build(), "learner = \"spline\"");
