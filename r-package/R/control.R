@@ -1,0 +1,154 @@
+#' Control settings for gbmixed
+#'
+#' Builds the list of tuning settings used by [gbmixed()]. Every argument is checked here, so a bad value
+#' fails at once with a message naming it.
+#'
+#' @param nrounds number of boosting rounds, a whole number >= 1.
+#' @param learning_rate shrinkage of each base learner of the mean, in (0, 1].
+#' @param learner base learner of the mean: `"tree"` (regression trees) or `"linear"` (a linear model in
+#'   the covariates, with factors expanded to treatment contrasts; with `learning_rate = 1` and enough
+#'   rounds the fit converges to the maximum likelihood linear mixed model). `"spline"` is not yet
+#'   available.
+#' @param max_depth maximum depth of each tree, a whole number in 1..30.
+#' @param min_leaf minimum number of rows in a tree leaf, a whole number >= 1.
+#' @param max_bins maximum number of histogram bins per numeric covariate, a whole number in 2..65535.
+#' @param learning_rate_disp,learning_rate_cov shrinkage for the residual-variance and random-effects
+#'   covariance learners (`NULL`: same as `learning_rate`). Used by the RBoost, GBoost and GRBoost
+#'   variants.
+#' @param early_stopping_rounds `NULL` (no early stopping) or a whole number >= 1: stop when the
+#'   validation loss has not improved for this many rounds. Needs `validation > 0`.
+#' @param validation fraction of clusters held out to monitor the marginal negative log-likelihood,
+#'   in \[0, 1).
+#' @param subsample,colsample fractions of rows and of covariates sampled for each base learner, in (0, 1].
+#' @param seed `NULL` (draw a seed from R's random number generator, so [set.seed()] reproduces a fit) or
+#'   a whole number.
+#' @param threads `NULL` (use all cores) or the number of threads, a whole number >= 1.
+#' @param verbose `TRUE` to report the training loss as the fit progresses.
+#' @param progress `TRUE` to show a progress bar.
+#' @param honest_folds number of folds of clusters for cross-fitted ("honest") residuals in the variance
+#'   parts, or `0` for none. The residual variance and \eqn{G} are then estimated from residuals of auxiliary
+#'   means that did not see the cluster, so that an overfitting mean does not shrink them and prediction
+#'   intervals keep their level (costs `honest_folds` extra mean fits per round). `NULL` (the default): 3 for
+#'   `learner = "tree"`, 0 for `learner = "linear"` (whose fit is then exactly the maximum likelihood one).
+#'   Capped at the number of clusters.
+#' @param exact_splits `TRUE` to search every distinct value of a numeric covariate for tree splits instead of
+#'   histogram bins (slower; mainly for testing).
+#'
+#' @return A list of class `"gbmixed_control"`.
+#' @seealso [gbmixed()]
+#' @export
+#' @examples
+#' gbmixed_control(nrounds = 200, learning_rate = 0.1, max_depth = 3)
+#' gbmixed_control(learner = "linear", learning_rate = 1)
+gbmixed_control <- function(nrounds = 500, learning_rate = 0.05,
+                            learner = c("tree", "linear", "spline"),
+                            max_depth = 4, min_leaf = 20, max_bins = 256,
+                            learning_rate_disp = NULL, learning_rate_cov = NULL,
+                            early_stopping_rounds = NULL, validation = 0,
+                            subsample = 1, colsample = 1,
+                            seed = NULL,
+                            threads = NULL,
+                            verbose = FALSE, progress = interactive(),
+                            honest_folds = NULL, exact_splits = FALSE) {
+  learner <- check_learner(learner)
+  check_whole(nrounds, "nrounds", min = 1)
+  check_fraction(learning_rate, "learning_rate")
+  check_whole(max_depth, "max_depth", min = 1, max = 30)
+  check_whole(min_leaf, "min_leaf", min = 1)
+  check_whole(max_bins, "max_bins", min = 2, max = 65535)
+  if (!is.null(learning_rate_disp)) check_fraction(learning_rate_disp, "learning_rate_disp")
+  if (!is.null(learning_rate_cov)) check_fraction(learning_rate_cov, "learning_rate_cov")
+  if (!is.null(early_stopping_rounds)) check_whole(early_stopping_rounds, "early_stopping_rounds", min = 1)
+  check_number(validation, "validation", lower = 0, upper = 1, upper_open = TRUE)
+  if (!is.null(early_stopping_rounds) && validation == 0) {
+    stop_arg("`early_stopping_rounds` needs held-out clusters: set `validation` > 0 (e.g. 0.2).")
+  }
+  check_fraction(subsample, "subsample")
+  check_fraction(colsample, "colsample")
+  if (!is.null(seed)) check_whole(seed, "seed", min = -2^53, max = 2^53)
+  if (!is.null(threads)) check_whole(threads, "threads", min = 1)
+  check_flag(verbose, "verbose")
+  check_flag(progress, "progress")
+  check_flag(exact_splits, "exact_splits")
+  if (!is.null(honest_folds)) {
+    check_whole(honest_folds, "honest_folds", min = 0)
+    if (honest_folds == 1) stop_arg("`honest_folds` must be 0 (off) or at least 2, not 1.")
+  }
+  if (is.null(honest_folds)) honest_folds <- if (learner == "tree") 3L else 0L
+
+  structure(
+    list(
+      nrounds = as.integer(nrounds), learning_rate = as.double(learning_rate), learner = learner,
+      max_depth = as.integer(max_depth), min_leaf = as.integer(min_leaf), max_bins = as.integer(max_bins),
+      learning_rate_disp = learning_rate_disp, learning_rate_cov = learning_rate_cov,
+      early_stopping_rounds = if (is.null(early_stopping_rounds)) NULL else as.integer(early_stopping_rounds),
+      validation = as.double(validation),
+      subsample = as.double(subsample), colsample = as.double(colsample),
+      seed = if (is.null(seed)) NULL else as.double(seed),
+      threads = if (is.null(threads)) NULL else as.integer(threads),
+      verbose = verbose, progress = progress, honest_folds = as.integer(honest_folds),
+      exact_splits = exact_splits
+    ),
+    class = "gbmixed_control"
+  )
+}
+
+#' @export
+print.gbmixed_control <- function(x, ...) {
+  cat("gbmixed control settings\n")
+  show <- vapply(unclass(x), function(v) if (is.null(v)) "NULL" else format(v), character(1))
+  print(noquote(show), ...)
+  invisible(x)
+}
+
+# ---- checks, one small function each; messages name the argument and the offending value ----
+
+stop_arg <- function(...) stop(..., call. = FALSE)
+
+show_value <- function(x) {
+  if (is.null(x)) return("NULL")
+  if (length(x) != 1L) return(paste0("a ", class(x)[1L], " of length ", length(x)))
+  if (is.character(x)) return(paste0("\"", x, "\""))
+  format(x)
+}
+
+check_learner <- function(learner) {
+  choices <- c("tree", "linear", "spline")
+  if (identical(learner, choices)) return("tree")
+  if (!is.character(learner) || length(learner) != 1L || is.na(learner) || !learner %in% choices) {
+    stop_arg("`learner` must be one of \"tree\", \"linear\" or \"spline\", not ", show_value(learner), ".")
+  }
+  if (learner == "spline") {
+    stop_arg("`learner = \"spline\"` is not yet available; use \"tree\" or \"linear\".")
+  }
+  learner
+}
+
+check_whole <- function(x, name, min = -Inf, max = .Machine$integer.max) {
+  ok <- is.numeric(x) && length(x) == 1L && !is.na(x) && is.finite(x) && x == round(x) && x >= min && x <= max
+  if (!ok) {
+    range <- if (is.finite(max) && max < .Machine$integer.max) paste0(" between ", min, " and ", max)
+             else paste0(" >= ", min)
+    stop_arg("`", name, "` must be a single whole number", range, ", not ", show_value(x), ".")
+  }
+  invisible(x)
+}
+
+check_number <- function(x, name, lower, upper, lower_open = FALSE, upper_open = FALSE) {
+  ok <- is.numeric(x) && length(x) == 1L && !is.na(x) && is.finite(x) &&
+    (if (lower_open) x > lower else x >= lower) && (if (upper_open) x < upper else x <= upper)
+  if (!ok) {
+    stop_arg("`", name, "` must be a single number in ", if (lower_open) "(" else "[", lower, ", ", upper,
+             if (upper_open) ")" else "]", ", not ", show_value(x), ".")
+  }
+  invisible(x)
+}
+
+check_fraction <- function(x, name) check_number(x, name, lower = 0, upper = 1, lower_open = TRUE)
+
+check_flag <- function(x, name) {
+  if (!is.logical(x) || length(x) != 1L || is.na(x)) {
+    stop_arg("`", name, "` must be TRUE or FALSE, not ", show_value(x), ".")
+  }
+  invisible(x)
+}

@@ -1,0 +1,335 @@
+# Validating and encoding data before it crosses into Java. Each check is its own small function; every
+# message names the argument or column and the counts involved. The engine sees only numbers: a
+# column-major double matrix x (factor covariates as 0-based codes, with their number of levels), the
+# response, weights, 0-based cluster codes and the random-effects design z.
+
+# Training data -> list(y, x, nlevels, features, z, z_info, cluster, cluster_levels, weights, ...).
+build_training_frame <- function(parsed, data, weights = NULL) {
+  check_is_data_frame(data, "data")
+  weights_col <- if (is.character(weights) && length(weights) == 1L) weights else NULL
+  check_columns_exist(data, c(all.vars(parsed$response), parsed$feature_vars, parsed$re_vars, parsed$group,
+                              weights_col), "data")
+  n <- nrow(data)
+  if (n == 0L) stop_arg("`data` has no rows.")
+
+  response_label <- deparse1(parsed$response)
+  y <- eval(parsed$response, data, parsed$env)
+  check_response(y, response_label, n)
+  feats <- lapply(parsed$features, function(l) eval_feature(l, data, parsed$env, n))
+  names(feats) <- parsed$features
+  w <- resolve_weights(weights, data, n)
+  group <- data[[parsed$group]]
+  re_frame <- stats::model.frame(stats::terms(parsed$re_formula), data, na.action = stats::na.pass)
+
+  # NA anywhere is an error (no silent row dropping), reported for all columns at once
+  na_counts <- c(
+    stats::setNames(sum(is.na(y)), response_label),
+    vapply(feats, function(v) sum(is.na(v)), numeric(1)),
+    vapply(parsed$re_vars, function(v) sum(is.na(data[[v]])), numeric(1)),
+    stats::setNames(sum(is.na(group)), parsed$group),
+    if (!is.null(w)) stats::setNames(sum(is.na(w)), if (is.null(weights_col)) "weights" else weights_col)
+  )
+  check_no_na(na_counts[!duplicated(names(na_counts))], "data")
+
+  check_finite(y, response_label, "the response")
+  for (l in names(feats)) if (is.numeric(feats[[l]])) check_finite(feats[[l]], l, "covariate")
+  w <- check_weights(if (is.null(w)) rep(1, n) else w, if (is.null(weights_col)) "weights" else weights_col)
+
+  enc <- encode_features(feats, n)
+  z_info <- make_z_info(parsed$re_formula, re_frame)
+  for (v in parsed$re_vars) if (is.numeric(data[[v]])) check_finite(data[[v]], v, "random-effects column")
+  z <- stats::model.matrix(z_info$terms, re_frame, contrasts.arg = z_info$contrasts)
+  cl <- encode_clusters(group, parsed$group)
+
+  list(
+    y = as.double(y), response = response_label, x = enc$x, nlevels = enc$nlevels, features = enc$info,
+    z = unname_matrix(z), z_names = colnames(z), z_info = z_info,
+    cluster = cl$codes, cluster_levels = cl$levels, weights = as.double(w), nobs = n
+  )
+}
+
+# New data for predict(): the same encoding, with the training levels, so unseen levels are caught here.
+build_newdata_frame <- function(object, newdata, need_z = TRUE, need_cluster = TRUE,
+                                allow.new.levels = FALSE) {
+  check_is_data_frame(newdata, "newdata")
+  n <- nrow(newdata)
+  feature_vars <- unique(unlist(lapply(names(object$features), function(l) all.vars(str2lang(l)))))
+  check_columns_exist(newdata, c(feature_vars, if (need_z) object$re_vars, if (need_cluster) object$group),
+                      "newdata")
+  env <- object$env %||% parent.frame()
+  feats <- lapply(names(object$features), function(l) eval_feature(l, newdata, env, n))
+  names(feats) <- names(object$features)
+  na_counts <- c(
+    vapply(feats, function(v) sum(is.na(v)), numeric(1)),
+    if (need_z) vapply(object$re_vars, function(v) sum(is.na(newdata[[v]])), numeric(1))
+  )
+  check_no_na(na_counts[!duplicated(names(na_counts))], "newdata")
+  for (l in names(feats)) if (is.numeric(feats[[l]])) check_finite(feats[[l]], l, "covariate")
+
+  x <- encode_features_like(feats, object$features, n)
+  z <- if (need_z) {
+    check_new_levels_z(newdata, object$z_info)
+    re_frame <- stats::model.frame(object$z_info$terms, newdata, na.action = stats::na.pass,
+                                   xlev = object$z_info$xlev)
+    for (v in object$re_vars) if (is.numeric(newdata[[v]])) check_finite(newdata[[v]], v, "random-effects column")
+    zz <- stats::model.matrix(object$z_info$terms, re_frame, contrasts.arg = object$z_info$contrasts)
+    unname_matrix(zz)
+  } else {
+    matrix(0, n, length(object$z_names))
+  }
+  cluster <- if (need_cluster) {
+    map_clusters(newdata[[object$group]], object$cluster_levels, object$group, allow.new.levels)
+  } else {
+    rep(-1L, n)
+  }
+  list(x = x, z = z, cluster = cluster, nobs = n)
+}
+
+# ---- checks ----
+
+check_is_data_frame <- function(data, arg) {
+  if (!is.data.frame(data)) stop_arg("`", arg, "` must be a data frame, not ", show_value(data), ".")
+  invisible(data)
+}
+
+check_columns_exist <- function(data, vars, arg) {
+  vars <- unique(as.character(vars))
+  missing <- setdiff(vars, names(data))
+  if (length(missing)) {
+    stop_arg(if (length(missing) == 1L) "column " else "columns ", paste0("`", missing, "`", collapse = ", "),
+             " not found in `", arg, "`.")
+  }
+  invisible(TRUE)
+}
+
+check_response <- function(y, label, n) {
+  if (is.factor(y) || is.character(y) || is.logical(y) || !is.numeric(y) || is.matrix(y)) {
+    what <- if (is.matrix(y)) "a matrix" else paste0("of class \"", class(y)[1L], "\"")
+    stop_arg("the response `", label, "` must be a numeric vector (gbmixed fits a Gaussian model), but it is ",
+             what, ".")
+  }
+  if (length(y) != n) stop_arg("the response `", label, "` has length ", length(y), ", not ", n, ".")
+  invisible(y)
+}
+
+check_no_na <- function(counts, arg) {
+  bad <- counts[counts > 0]
+  if (length(bad)) {
+    stop_arg(
+      "missing values (NA) in `", arg, "`: ",
+      paste0("`", names(bad), "` (", bad, ifelse(bad == 1, " row)", " rows)"),
+             collapse = ", "),
+      ". gbmixed does not drop rows silently: remove or impute them first."
+    )
+  }
+  invisible(TRUE)
+}
+
+check_finite <- function(x, label, what) {
+  k <- sum(is.infinite(x))
+  if (k > 0) stop_arg("infinite values in ", what, " `", label, "` (", k, if (k == 1) " row)." else " rows).")
+  invisible(TRUE)
+}
+
+resolve_weights <- function(weights, data, n) {
+  if (is.null(weights)) return(NULL)
+  if (is.character(weights) && length(weights) == 1L) return(data[[weights]])
+  if (!is.numeric(weights) || length(weights) != n) {
+    stop_arg("`weights` must be NULL, the name of a column of `data`, or a numeric vector of length ", n,
+             " (the number of rows), not ", show_value(weights), ".")
+  }
+  weights
+}
+
+check_weights <- function(w, label) {
+  if (!is.numeric(w)) stop_arg("weights `", label, "` must be numeric.")
+  check_finite(w, label, "weights")
+  k <- sum(w <= 0)
+  if (k > 0) stop_arg("weights `", label, "` must be positive; ", k, " are <= 0.")
+  w
+}
+
+# ---- encoding ----
+
+eval_feature <- function(label, data, env, n) {
+  v <- tryCatch(eval(str2lang(label), data, env),
+                error = function(e) stop_arg("cannot evaluate covariate `", label, "`: ", conditionMessage(e)))
+  if (is.matrix(v) || is.data.frame(v)) {
+    stop_arg("covariate `", label, "` gives a matrix; list plain columns in the fixed part of `formula`.")
+  }
+  if (length(v) != n) stop_arg("covariate `", label, "` has length ", length(v), ", not ", n, ".")
+  if (is.character(v)) v <- factor(v)
+  if (is.logical(v)) v <- as.numeric(v)
+  if (inherits(v, c("Date", "POSIXt"))) v <- as.numeric(v)
+  if (!is.factor(v) && !is.numeric(v)) {
+    stop_arg("covariate `", label, "` has unsupported class \"", class(v)[1L],
+             "\"; use numeric, logical, factor or character columns.")
+  }
+  v
+}
+
+# Numeric columns pass as they are; factors become 0-based codes. A factor with one observed level is a
+# constant (nlevels 0). Returns x (matrix), nlevels, and per-feature info to encode new data alike.
+encode_features <- function(feats, n) {
+  x <- matrix(0, n, length(feats))
+  nlev <- integer(length(feats))
+  info <- vector("list", length(feats))
+  names(info) <- names(feats)
+  for (j in seq_along(feats)) {
+    v <- feats[[j]]
+    if (is.factor(v)) {
+      v <- droplevels(v)
+      lev <- levels(v)
+      x[, j] <- as.integer(v) - 1L
+      nlev[j] <- if (length(lev) >= 2L) length(lev) else 0L
+      info[[j]] <- list(type = "factor", levels = lev)
+    } else {
+      x[, j] <- as.double(v)
+      info[[j]] <- list(type = "numeric", levels = NULL)
+    }
+  }
+  list(x = x, nlevels = nlev, info = info)
+}
+
+encode_features_like <- function(feats, info, n) {
+  x <- matrix(0, n, length(feats))
+  for (j in seq_along(feats)) {
+    v <- feats[[j]]
+    label <- names(info)[j]
+    if (info[[j]]$type == "factor") {
+      if (!is.factor(v) && !is.character(v) && !is.numeric(v)) {
+        stop_arg("covariate `", label, "` was a factor in training; `newdata` has class \"", class(v)[1L], "\".")
+      }
+      lev <- info[[j]]$levels
+      chr <- as.character(v)
+      unseen <- setdiff(unique(chr), lev)
+      if (length(unseen)) {
+        stop_arg("covariate `", label, "` in `newdata` has ", if (length(unseen) == 1L) "a level" else "levels",
+                 " not seen in training: ", format_levels(unseen), ".")
+      }
+      x[, j] <- match(chr, lev) - 1L
+    } else {
+      if (is.factor(v)) {
+        stop_arg("covariate `", label, "` was numeric in training but is a factor in `newdata`.")
+      }
+      x[, j] <- as.double(v)
+    }
+  }
+  x
+}
+
+make_z_info <- function(re_formula, re_frame) {
+  tt <- stats::terms(re_formula)
+  xlev <- stats::.getXlevels(tt, re_frame)
+  contr <- lapply(xlev, function(l) "contr.treatment")
+  list(terms = tt, xlev = xlev, contrasts = if (length(contr)) contr else NULL)
+}
+
+check_new_levels_z <- function(newdata, z_info) {
+  for (v in names(z_info$xlev)) {
+    if (!v %in% names(newdata)) next
+    unseen <- setdiff(unique(as.character(newdata[[v]])), z_info$xlev[[v]])
+    if (length(unseen)) {
+      stop_arg("random-effects column `", v, "` in `newdata` has ", if (length(unseen) == 1L) "a level" else "levels",
+               " not seen in training: ", format_levels(unseen), ".")
+    }
+  }
+  invisible(TRUE)
+}
+
+encode_clusters <- function(group, name) {
+  f <- factor(group)
+  m <- nlevels(f)
+  if (m < 2L) {
+    stop_arg("the grouping factor `", name, "` has ", m, if (m == 1L) " cluster" else " clusters",
+             "; a mixed model needs at least 2.")
+  }
+  sizes <- tabulate(f, m)
+  single <- sum(sizes == 1L)
+  if (single > 0L) {
+    warning(single, " of ", m, " clusters of `", name, "` have a single row; their random effects are ",
+            "weakly identified.", call. = FALSE)
+  }
+  list(codes = as.integer(f) - 1L, levels = levels(f))
+}
+
+map_clusters <- function(group, levels, name, allow.new.levels) {
+  chr <- as.character(group)
+  codes <- match(chr, levels) - 1L
+  new <- is.na(codes)
+  if (any(new) && !allow.new.levels) {
+    unseen <- unique(chr[new])
+    stop_arg("`newdata` has ", if (length(unseen) == 1L) "a level" else "levels", " of `", name,
+             "` not seen in training: ", format_levels(unseen),
+             ". Use allow.new.levels = TRUE for population-level predictions for new clusters.")
+  }
+  codes[new] <- -1L
+  as.integer(codes)
+}
+
+format_levels <- function(lev, max = 10L) {
+  lev <- ifelse(is.na(lev), "NA", paste0("\"", lev, "\""))
+  if (length(lev) > max) {
+    paste0(paste(lev[seq_len(max)], collapse = ", "), " and ", length(lev) - max, " more")
+  } else {
+    paste(lev, collapse = ", ")
+  }
+}
+
+unname_matrix <- function(m) {
+  m <- unclass(m)
+  attr(m, "assign") <- NULL
+  attr(m, "contrasts") <- NULL
+  dimnames(m) <- NULL
+  m
+}
+
+# ---- the linear learner's design ----
+
+# Expanded design of learner "linear": intercept, numeric columns, factor dummies for levels 2..K.
+linear_design_names <- function(features) {
+  nm <- "(Intercept)"
+  for (l in names(features)) {
+    info <- features[[l]]
+    if (info$type == "factor" && length(info$levels) >= 2L) {
+      nm <- c(nm, paste0(l, info$levels[-1L]))
+    } else {
+      nm <- c(nm, l)
+    }
+  }
+  nm
+}
+
+linear_design <- function(frame) {
+  cols <- list(rep(1, nrow(frame$x)))
+  for (j in seq_along(frame$features)) {
+    info <- frame$features[[j]]
+    if (info$type == "factor" && length(info$levels) >= 2L) {
+      for (k in seq_along(info$levels)[-1L]) cols[[length(cols) + 1L]] <- as.double(frame$x[, j] == k - 1L)
+    } else {
+      cols[[length(cols) + 1L]] <- frame$x[, j]
+    }
+  }
+  X <- do.call(cbind, cols)
+  colnames(X) <- linear_design_names(frame$features)
+  X
+}
+
+# learner = "linear" needs a full-rank expanded design; name the aliased columns otherwise.
+check_linear_design <- function(frame) {
+  X <- linear_design(frame)
+  qrx <- qr(X, tol = 1e-7)
+  if (qrx$rank < ncol(X)) {
+    aliased <- colnames(X)[qrx$pivot[seq.int(qrx$rank + 1L, ncol(X))]]
+    stop_arg(
+      "the design of learner = \"linear\" is singular (rank ", qrx$rank, " < ", ncol(X), " columns): ",
+      paste0("`", aliased, "`", collapse = ", "),
+      if (length(aliased) == 1L) " is constant or a linear combination of the other columns"
+      else " are constant or linear combinations of the other columns",
+      ". Drop or recode them, or use learner = \"tree\"."
+    )
+  }
+  invisible(colnames(X))
+}
+
+`%||%` <- function(a, b) if (is.null(a)) b else a

@@ -1,0 +1,4 @@
+library(testthat)
+library(gbmixed)
+
+test_check("gbmixed")

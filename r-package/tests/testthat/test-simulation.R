@@ -1,0 +1,55 @@
+# Trees on clustered data with a nonlinear mean (sin + step) and a correlated random intercept and slope:
+# m = 200 training clusters of 20 rows; the last 5 rows of each cluster are held out (1000 rows of existing
+# clusters), plus 400 new clusters of 5 rows. Fixed seeds throughout.
+
+sim_train <- sim_clustered(200, 20, seed = 1)
+held_out <- ave(seq_len(nrow(sim_train)), sim_train$id, FUN = seq_along) > 15
+sim_test <- sim_train[held_out, ]
+sim_train <- sim_train[!held_out, ]
+sim_new <- sim_clustered(400, 5, seed = 2, prefix = "new")
+
+sim_fit <- gbmixed(y ~ x1 + x2 + t + (1 + t | id), sim_train,
+                   control = gbmixed_control(nrounds = 500, learning_rate = 0.05, seed = 3, progress = FALSE))
+
+rmse <- function(a, b) sqrt(mean((a - b)^2))
+covers <- function(pi, y) mean(y >= pi$lwr & y <= pi$upr)
+
+test_that("trees beat a linear lmer on held-out rows when the mean is nonlinear", {
+  fm <- lme4::lmer(y ~ x1 + x2 + t + (1 + t | id), sim_train, REML = FALSE)
+  rmse_gb <- rmse(predict(sim_fit, sim_test), sim_test$y)
+  rmse_lmer <- rmse(predict(fm, sim_test), sim_test$y)
+  # observed: gbmixed 0.57, lmer 1.44; the noise floor is sd(e) = 0.5
+  expect_lt(rmse_gb, 0.75 * rmse_lmer)
+  expect_lt(rmse_gb, 0.65)
+  # the mean itself is recovered: RMSE of f-hat against the true f well below sd(e)
+  expect_lt(rmse(predict(sim_fit, sim_test, type = "fixed"), sim_test$f), 0.25)
+})
+
+test_that("variance components are near the truth (G = [1 .3; .3 .5], sigma^2 = .25)", {
+  G <- VarCorr(sim_fit)$id
+  expect_equal(G[1, 1], 1, tolerance = 0.3)
+  expect_equal(G[2, 2], 0.5, tolerance = 0.4)
+  expect_equal(sigma(sim_fit)^2, 0.25, tolerance = 0.3)
+})
+
+test_that("95% prediction intervals cover 93-97% of held-out rows of existing clusters", {
+  pi <- predict(sim_fit, sim_test, interval = "prediction", level = 0.95)
+  cover <- covers(pi, sim_test$y)
+  expect_gte(cover, 0.93)
+  expect_lte(cover, 0.97)
+})
+
+test_that("95% prediction intervals cover 93-97% of rows of new clusters", {
+  pi <- predict(sim_fit, sim_new, interval = "prediction", level = 0.95, allow.new.levels = TRUE)
+  cover <- covers(pi, sim_new$y)
+  expect_gte(cover, 0.93)
+  expect_lte(cover, 0.97)
+})
+
+test_that("new clusters get population predictions and wider intervals", {
+  pi_new <- predict(sim_fit, sim_new, interval = "prediction", allow.new.levels = TRUE)
+  expect_equal(pi_new$fit, predict(sim_fit, sim_new, re.form = NA), tolerance = 1e-12)
+  expect_equal(pi_new$fit, predict(sim_fit, sim_new, type = "fixed"), tolerance = 1e-12)
+  pi_old <- predict(sim_fit, sim_test, interval = "prediction")
+  expect_gt(min(pi_new$upr - pi_new$lwr), max(pi_old$upr - pi_old$lwr))
+})
