@@ -47,6 +47,12 @@ public final class Booster {
     private double[] loss = new double[16];
     private int rounds;
     double nll;
+    // validation and early stopping
+    private Validation validation;
+    private double[] validLoss = new double[16];
+    private int bestRound;
+    private Model best, initial;
+    private boolean stopped;
 
     Booster(TrainingData d, Config cfg) {
         this.d = d;
@@ -205,15 +211,44 @@ public final class Booster {
         throw new IllegalStateException("no diagonal entry " + a);
     }
 
+    /**
+     * Held-out clusters to watch (before the first round): the same layout as the training arguments of
+     * {@link GBMixed#booster}, wcov with one row per validation cluster. Their marginal NLL is recorded every
+     * round; {@link #bestModel()} is the model at the round where it was lowest, and with
+     * early_stopping_rounds > 0 boosting stops once it has not improved for that many rounds.
+     */
+    public void setValidation(double[] x, int nrow, double[] y, double[] weights, int[] cluster, int nclusters,
+                              double[] z, double[] xdisp, double[] wcov) {
+        if (rounds > 0) throw new IllegalStateException("setValidation must come before the first round (" + rounds + " done)");
+        TrainingData v = new TrainingData(x, nrow, d.p, d.nlevels, y, weights, cluster, nclusters, z, d.q, d.diagonalG,
+                xdisp, d.disp.p, d.disp.nlevels, wcov, d.cov.p, d.cov.nlevels);
+        validation = new Validation(v, this);
+        validLoss[0] = validation.loss();
+        bestRound = 0;
+        initial = model();
+    }
+
     /** Runs up to {@code k} more rounds (never past nrounds); returns the number of rounds done so far. */
     public int iterate(int k) {
         if (k < 0) throw new IllegalArgumentException("rounds = " + k + ": must be >= 0");
         int stop = (int) Math.min((long) rounds + k, cfg.nrounds);
-        while (rounds < stop) {
+        while (rounds < stop && !stopped) {
             round();
             rounds++;
-            if (rounds >= loss.length) loss = Arrays.copyOf(loss, loss.length * 2);
+            if (rounds >= loss.length) {
+                loss = Arrays.copyOf(loss, loss.length * 2);
+                validLoss = Arrays.copyOf(validLoss, loss.length);
+            }
             loss[rounds] = nll;
+            if (validation != null) {
+                double v = validation.loss();
+                validLoss[rounds] = v;
+                if (v < validLoss[bestRound]) {
+                    bestRound = rounds;
+                    best = snapshot(rounds);   // O(n) copies, as cheap as one E-step
+                }
+                if (cfg.earlyStoppingRounds > 0 && rounds - bestRound >= cfg.earlyStoppingRounds) stopped = true;
+            }
         }
         return rounds;
     }
@@ -234,7 +269,24 @@ public final class Booster {
         nll = estep(rho, theta);
     }
 
-    public boolean finished() { return rounds >= cfg.nrounds; }
+    public boolean finished() { return rounds >= cfg.nrounds || stopped; }
+
+    /** True when early stopping ended the fit before nrounds. */
+    public boolean stoppedEarly() { return stopped; }
+
+    /** The round with the lowest validation loss (0 without validation data: use {@link #model()}). */
+    public int bestRound() { return validation == null ? rounds : bestRound; }
+
+    /** The model at the best validation round; without validation data the current model. */
+    public Model bestModel() {
+        if (validation == null || bestRound == rounds) return model();
+        if (bestRound == 0) return initial.withHistory(history(), validHistory(), 0);
+        return best.withHistory(history(), validHistory(), bestRound);
+    }
+
+    private double[] history() { return Arrays.copyOf(loss, rounds + 1); }
+
+    private double[] validHistory() { return validation == null ? new double[0] : Arrays.copyOf(validLoss, rounds + 1); }
 
     public int roundsDone() { return rounds; }
 
@@ -244,6 +296,11 @@ public final class Booster {
 
     /** The fitted model at the current round. */
     public Model model() {
+        return snapshot(rounds);
+    }
+
+    /** The model of the current state after round {@code atRound} (its loss histories are complete so far). */
+    private Model snapshot(int atRound) {
         int n = d.n, q = d.q, qq = q * q;
         double[] fr = new double[n], rv = new double[n];
         for (int j = 0; j < n; j++) { fr[j] = r[j] - lik.e[j]; rv[j] = Math.exp(rho[j]); }
@@ -264,7 +321,7 @@ public final class Booster {
         }
         double logLik = -nll - 0.5 * n * Math.log(2 * Math.PI);
         return new Model(variant(), cfg.learner(), fEns.snapshot(), rhoEns.snapshot(), th, q, d.diagonalG, d.m, n,
-                lik.bhat.clone(), lik.post.clone(), gCl, Arrays.copyOf(loss, rounds + 1), logLik,
+                lik.bhat.clone(), lik.post.clone(), gCl, history(), validHistory(), atRound, logLik,
                 meanL.importance(), dispBoosted ? dispL.importance() : new double[0], impCov,
                 f.clone(), fr, rv);
     }

@@ -21,6 +21,7 @@ public final class Config {
     final Learner learnerDisp, learnerCov;
     final int minLeafCov;
     final int honestFolds;
+    final int earlyStoppingRounds;
 
     private Config(Builder b) {
         nrounds = b.nrounds;
@@ -38,6 +39,7 @@ public final class Config {
         learnerCov = b.learnerCovKind;
         minLeafCov = b.minLeafCov;
         honestFolds = b.honestFolds;
+        earlyStoppingRounds = b.earlyStoppingRounds;
     }
 
     public int nrounds() { return nrounds; }
@@ -55,6 +57,7 @@ public final class Config {
     public String learnerCov() { return learnerCov.name().toLowerCase(java.util.Locale.ROOT); }
     public int minLeafCov() { return minLeafCov; }
     public int honestFolds() { return honestFolds; }
+    public int earlyStoppingRounds() { return earlyStoppingRounds; }
 
     /** Mutable builder; every setter returns the builder. */
     public static final class Builder {
@@ -73,6 +76,7 @@ public final class Config {
         private Learner learnerDispKind, learnerCovKind;
         private int minLeafCov = 10;
         private int honestFolds = 0;
+        private int earlyStoppingRounds = 0;
 
         public Builder nrounds(int v) { nrounds = v; return this; }
         public Builder learningRate(double v) { learningRate = v; return this; }
@@ -96,6 +100,8 @@ public final class Config {
          * EM of constant parts use in-sample residuals, the exact ML fixed point for the linear learner).
          */
         public Builder honestFolds(int v) { honestFolds = v; return this; }
+        /** Stop when the validation loss has not improved for this many rounds (0 = never stop early). */
+        public Builder earlyStoppingRounds(int v) { earlyStoppingRounds = v; return this; }
         /** Minimum number of clusters in a leaf of a covariance tree. */
         public Builder minLeafCov(int v) { minLeafCov = v; return this; }
 
@@ -110,6 +116,7 @@ public final class Config {
             if (!Double.isNaN(learningRateCov) && !(learningRateCov > 0 && learningRateCov <= 1))
                 throw bad("learning_rate_cov", learningRateCov, "must be in (0, 1]");
             if (minLeafCov < 1) throw bad("min_leaf_cov", minLeafCov, "must be >= 1");
+            if (earlyStoppingRounds < 0) throw bad("early_stopping_rounds", earlyStoppingRounds, "must be >= 0 (0 = off)");
             if (honestFolds < 0 || honestFolds == 1) throw bad("honest_folds", honestFolds, "must be 0 (off) or >= 2");
             if (maxDepth < 1 || maxDepth > 30) throw bad("max_depth", maxDepth, "must be in 1..30");
             if (minLeaf < 1) throw bad("min_leaf", minLeaf, "must be >= 1");

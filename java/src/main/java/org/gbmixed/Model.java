@@ -14,7 +14,7 @@ import java.io.IOException;
  */
 public final class Model {
     private static final int MAGIC = 0x47424D58;   // "GBMX"
-    private static final int FORMAT = 2;
+    private static final int FORMAT = 3;
 
     private final String variant, learner;
     private final Ensemble mean, rho;
@@ -22,22 +22,30 @@ public final class Model {
     private final LogCholesky lc;
     private final int q, m;
     private final long nobs;
-    private final double[] bhat, post, gCluster, loss, impMean, impDisp, impCov;
+    private final double[] bhat, post, gCluster, loss, validLoss, impMean, impDisp, impCov;
+    private final int roundsUsed;
     private final double logLik;
     private final double[] fittedFixed, fittedRandom, fittedDisp;
 
     Model(String variant, String learner, Ensemble mean, Ensemble rho, Ensemble[] theta, int q, boolean diagonalG,
-          int m, long nobs, double[] bhat, double[] post, double[] gCluster, double[] loss, double logLik,
+          int m, long nobs, double[] bhat, double[] post, double[] gCluster, double[] loss, double[] validLoss,
+          int roundsUsed, double logLik,
           double[] impMean, double[] impDisp, double[] impCov,
           double[] fittedFixed, double[] fittedRandom, double[] fittedDisp) {
         this.variant = variant; this.learner = learner; this.mean = mean; this.rho = rho; this.theta = theta;
         this.q = q; this.lc = new LogCholesky(q, diagonalG); this.m = m; this.nobs = nobs;
         this.bhat = bhat; this.post = post; this.gCluster = gCluster; this.loss = loss; this.logLik = logLik;
+        this.validLoss = validLoss; this.roundsUsed = roundsUsed;
         this.impMean = impMean; this.impDisp = impDisp; this.impCov = impCov;
         this.fittedFixed = fittedFixed; this.fittedRandom = fittedRandom; this.fittedDisp = fittedDisp;
     }
 
-    public int nrounds() { return loss.length - 1; }
+    /** Rounds in this model (the best round when early stopping kept an earlier one). */
+    public int nrounds() { return roundsUsed; }
+    /** Rounds the booster ran (trainLoss has this many + 1 entries). */
+    public int roundsRun() { return loss.length - 1; }
+    /** Validation NLL after round 0..roundsRun (length 0 without validation data). */
+    public double[] validLoss() { return validLoss.clone(); }
     public int nclusters() { return m; }
     public int q() { return q; }
     public int nfeatures() { return mean.nlevels.length; }
@@ -48,7 +56,14 @@ public final class Model {
     /** "Base", "RBoost", "GBoost" or "GRBoost". */
     public String variant() { return variant; }
     public String learner() { return learner; }
+    /** Training NLL after round 0..roundsRun. */
     public double[] trainLoss() { return loss.clone(); }
+
+    /** The same model with the booster's full loss histories (the best-round snapshot is taken mid-run). */
+    Model withHistory(double[] loss, double[] validLoss, int roundsUsed) {
+        return new Model(variant, learner, mean, rho, theta, q, lc.diagonal, m, nobs, bhat, post, gCluster, loss,
+                validLoss, roundsUsed, logLik, impMean, impDisp, impCov, fittedFixed, fittedRandom, fittedDisp);
+    }
     public double logLik() { return logLik; }
     public double[] importance() { return impMean.clone(); }
     public double[] importanceDisp() { return impDisp.clone(); }
@@ -231,7 +246,8 @@ public final class Model {
             out.writeInt(m);
             out.writeLong(nobs);
             out.writeDouble(logLik);
-            for (double[] a : new double[][] {bhat, post, gCluster, loss, impMean, impDisp, impCov}) writeArray(out, a);
+            out.writeInt(roundsUsed);
+            for (double[] a : new double[][] {bhat, post, gCluster, loss, validLoss, impMean, impDisp, impCov}) writeArray(out, a);
             mean.write(out);
             rho.write(out);
             out.writeInt(theta.length);
@@ -256,15 +272,16 @@ public final class Model {
             int m = in.readInt();
             long nobs = in.readLong();
             double logLik = in.readDouble();
+            int used = in.readInt();
             double[] bhat = readArray(in), post = readArray(in), gCl = readArray(in), loss = readArray(in),
-                    impM = readArray(in), impD = readArray(in), impC = readArray(in);
+                    valid = readArray(in), impM = readArray(in), impD = readArray(in), impC = readArray(in);
             Ensemble mean = Ensemble.read(in), rho = Ensemble.read(in);
             int nt = in.readInt();
             if (nt != new LogCholesky(q, diag).size()) throw new IOException("bad theta count " + nt);
             Ensemble[] theta = new Ensemble[nt];
             for (int t = 0; t < nt; t++) theta[t] = Ensemble.read(in);
-            return new Model(variant, learner, mean, rho, theta, q, diag, m, nobs, bhat, post, gCl, loss, logLik,
-                    impM, impD, impC, null, null, null);
+            return new Model(variant, learner, mean, rho, theta, q, diag, m, nobs, bhat, post, gCl, loss, valid, used,
+                    logLik, impM, impD, impC, null, null, null);
         } catch (IOException e) {
             throw new IllegalArgumentException("bytes: corrupt serialised gbmixed model (" + e.getMessage() + ")", e);
         }

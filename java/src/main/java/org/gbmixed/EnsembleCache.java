@@ -1,0 +1,43 @@
+package org.gbmixed;
+
+/**
+ * The values of a growing ensemble on a fixed set of rows, kept up to date incrementally: each refresh adds only
+ * the trees added since the last one, the change of the intercept and the change of the linear coefficients.
+ * Used for the validation rows, where predicting the whole ensemble every round would cost O(rounds).
+ */
+final class EnsembleCache {
+    private final Ensemble ens;
+    private final double[] x;
+    private final int n;
+    /** Unclamped sum per row; {@link #value} clamps. */
+    final double[] raw;
+    private int treesApplied;
+    private double interceptApplied;
+    private double[] linearApplied;
+
+    EnsembleCache(Ensemble ens, double[] x, int n) {
+        this.ens = ens;
+        this.x = x;
+        this.n = n;
+        raw = new double[n];
+        refresh();
+    }
+
+    void refresh() {
+        double di = ens.intercept - interceptApplied;
+        if (di != 0) for (int i = 0; i < n; i++) raw[i] += di;
+        interceptApplied = ens.intercept;
+        if (ens.linear != null) {
+            double[] delta = ens.linear.clone();
+            if (linearApplied != null) for (int c = 0; c < delta.length; c++) delta[c] -= linearApplied[c];
+            for (int i = 0; i < n; i++) raw[i] += LinearLearner.predict(delta, ens.nlevels, x, n, i);
+            linearApplied = ens.linear.clone();
+        }
+        for (; treesApplied < ens.trees.size(); treesApplied++) {
+            Tree t = ens.trees.get(treesApplied);
+            for (int i = 0; i < n; i++) raw[i] += t.predict(x, n, i);
+        }
+    }
+
+    double value(int i) { return ens.clamp(raw[i]); }
+}
