@@ -1,48 +1,90 @@
 package org.gbmixed;
 
 import java.util.Arrays;
+import java.util.SplittableRandom;
 
 /**
- * Every feature binned once per fit. Numeric: bins at every distinct value when there are at most maxBins of
- * them (or exact splits were asked for), otherwise at quantiles of the values; a split "bin <= b" is
- * "x <= threshold[b]", the midpoint between bin b's largest value and the next distinct value.
- * Factor: one bin per level code.
+ * Every feature binned once per fit and stored compactly (bytes when it has at most 256 bins, shorts up to
+ * 65536, ints only for exact splits beyond that). Numeric: bins at every distinct value when there are at most
+ * maxBins of them (or exact splits were asked for), otherwise at quantiles of the values (of a sample of
+ * {@link #SAMPLE} rows when there are more); a split "bin <= b" is "x <= threshold[b]", the midpoint between
+ * bin b's largest value and the next distinct value. Factor: one bin per level code.
  */
 final class BinnedFeatures {
+    /** Rows sampled to place quantile cuts (as LightGBM's bin_construct_sample_cnt). */
+    static final int SAMPLE = 200_000;
+
     final int n, p;
-    final int[][] bins;          // bins[k][row]
+    final byte[][] bins8;        // per feature, one of the three is non-null
+    final short[][] bins16;
+    final int[][] bins32;
     final int[] nbins;
+    /** Offset of feature k's bins in a histogram holding all features; total = offset[p]. */
+    final int[] offset;
     final double[][] threshold;  // numeric only: threshold[k][b]; null for factors
     final boolean[] isFactor;
 
-    BinnedFeatures(Features d, int maxBins, boolean exact) {
+    BinnedFeatures(Features d, int maxBins, boolean exact, Parallel par) {
         n = d.n;
         p = d.p;
-        bins = new int[p][];
+        bins8 = new byte[p][];
+        bins16 = new short[p][];
+        bins32 = new int[p][];
         nbins = new int[p];
         threshold = new double[p][];
         isFactor = new boolean[p];
-        for (int k = 0; k < p; k++) {
+        par.forEach(p, k -> {
             int[] b = new int[n];
             if (d.nlevels[k] > 0) {
                 isFactor[k] = true;
                 nbins[k] = d.nlevels[k];
                 for (int i = 0; i < n; i++) b[i] = (int) d.x[i + k * n];
             } else {
-                binNumeric(d.x, k * n, b, exact ? Integer.MAX_VALUE : maxBins, k);
+                binNumeric(d.x, k * n, b, exact ? Integer.MAX_VALUE : maxBins, exact, k);
             }
-            bins[k] = b;
+            store(k, b);
+        });
+        offset = new int[p + 1];
+        for (int k = 0; k < p; k++) offset[k + 1] = offset[k] + nbins[k];
+    }
+
+    private void store(int k, int[] b) {
+        if (nbins[k] <= 256) {
+            byte[] s = new byte[n];
+            for (int i = 0; i < n; i++) s[i] = (byte) b[i];
+            bins8[k] = s;
+        } else if (nbins[k] <= 65536) {
+            short[] s = new short[n];
+            for (int i = 0; i < n; i++) s[i] = (short) b[i];
+            bins16[k] = s;
+        } else {
+            bins32[k] = b;
         }
     }
 
-    private void binNumeric(double[] x, int off, int[] b, int maxBins, int k) {
-        double[] sorted = Arrays.copyOfRange(x, off, off + n);
+    /** Bin of row i in feature k. */
+    int bin(int k, int i) {
+        if (bins8[k] != null) return bins8[k][i] & 0xFF;
+        if (bins16[k] != null) return bins16[k][i] & 0xFFFF;
+        return bins32[k][i];
+    }
+
+    private void binNumeric(double[] x, int off, int[] b, int maxBins, boolean exact, int k) {
+        double[] sorted;
+        if (!exact && n > SAMPLE) {
+            SplittableRandom rnd = new SplittableRandom(0x9E3779B97F4A7C15L + k);
+            sorted = new double[SAMPLE];
+            for (int i = 0; i < SAMPLE; i++) sorted[i] = x[off + rnd.nextInt(n)];
+        } else {
+            sorted = Arrays.copyOfRange(x, off, off + n);
+        }
         Arrays.sort(sorted);
+        int ns = sorted.length;
         // distinct values and their counts
-        double[] uniq = new double[n];
-        int[] cnt = new int[n];
+        double[] uniq = new double[ns];
+        int[] cnt = new int[ns];
         int u = 0;
-        for (int i = 0; i < n; i++) {
+        for (int i = 0; i < ns; i++) {
             if (u == 0 || sorted[i] != uniq[u - 1]) { uniq[u] = sorted[i]; cnt[u] = 0; u++; }
             cnt[u - 1]++;
         }
@@ -57,24 +99,31 @@ final class BinnedFeatures {
             for (int v = 0; v < u; v++) {
                 cum += cnt[v];
                 // close the bin when the cumulative count reaches the next quantile boundary
-                if (cum * (long) maxBins >= (long) (nb + 1) * n || v == u - 1) tmp[nb++] = uniq[v];
+                if (cum * (long) maxBins >= (long) (nb + 1) * ns || v == u - 1) tmp[nb++] = uniq[v];
                 if (nb == maxBins - 1 && v < u - 1) { tmp[nb++] = uniq[u - 1]; break; }
             }
             upper = Arrays.copyOf(tmp, nb);
         }
         int nb = upper.length;
         double[] thr = new double[nb];
-        for (int t = 0; t < nb; t++) {
-            if (t == nb - 1) { thr[t] = Double.POSITIVE_INFINITY; break; }
+        for (int t = 0; t < nb - 1; t++) {
             // next distinct value after upper[t]
             int pos = Arrays.binarySearch(uniq, 0, u, upper[t]);
             double next = uniq[pos + 1];
             double mid = upper[t] + (next - upper[t]) / 2;
             thr[t] = mid < next ? mid : upper[t];
         }
+        thr[nb - 1] = Double.POSITIVE_INFINITY;
+        // assignment by the thresholds, so that training rows and predictions agree even for values that a
+        // sample did not contain: bin = first t with x <= thr[t]
         for (int i = 0; i < n; i++) {
-            int pos = Arrays.binarySearch(upper, x[off + i]);
-            b[i] = pos >= 0 ? pos : -pos - 1;
+            double v = x[off + i];
+            int lo = 0, hi = nb - 1;
+            while (lo < hi) {
+                int mid = (lo + hi) >>> 1;
+                if (v <= thr[mid]) hi = mid; else lo = mid + 1;
+            }
+            b[i] = lo;
         }
         nbins[k] = nb;
         threshold[k] = thr;

@@ -36,6 +36,7 @@ public final class Booster {
     final Ensemble fEns, rhoEns;
     final Ensemble[] thetaEns;
     private final PartLearner meanL, dispL;
+    private final Parallel par;
     private final PartLearner[] covL;
     // state: f per row; rho (log R for weight 1) per row; theta per cluster (i * np + t); the "raw" arrays are the
     // unclamped sums, so that training values equal what the ensembles predict
@@ -74,12 +75,14 @@ public final class Booster {
         target = new double[n];
         weight = new double[n];
         out = new double[n];
-        meanL = new PartLearner(d.feat, cfg.learner, cfg.maxDepth, cfg.minLeaf, cfg.maxBins, cfg.exactSplits);
-        dispL = dispBoosted ? new PartLearner(d.disp, cfg.learnerDisp, cfg.maxDepth, cfg.minLeaf, cfg.maxBins, cfg.exactSplits) : null;
+        par = new Parallel(cfg.threads);
+        meanL = new PartLearner(d.feat, cfg.learner, cfg.maxDepth, cfg.minLeaf, cfg.maxBins, cfg.exactSplits, par);
+        dispL = dispBoosted ? new PartLearner(d.disp, cfg.learnerDisp, cfg.maxDepth, cfg.minLeaf, cfg.maxBins, cfg.exactSplits, par) : null;
         covL = covBoosted ? new PartLearner[np] : null;
         if (covBoosted)
             for (int t = 0; t < np; t++)
-                covL[t] = new PartLearner(d.cov, cfg.learnerCov, cfg.maxDepth, cfg.minLeafCov, cfg.maxBins, cfg.exactSplits);
+                covL[t] = t == 0 ? new PartLearner(d.cov, cfg.learnerCov, cfg.maxDepth, cfg.minLeafCov, cfg.maxBins, cfg.exactSplits, par)
+                        : covL[0].sibling();
 
         // start: f = weighted mean of y; G, sigma^2 from EM for the constant-variance LMM with that mean
         double sw = 0, swy = 0;
@@ -118,7 +121,7 @@ public final class Booster {
         }
         setConstantParts();
         steps = dispBoosted || covBoosted ? new VarianceSteps(this) : null;
-        crossFit = cfg.honestFolds > 0 ? new CrossFit(d, cfg, cfg.honestFolds, intercept) : null;
+        crossFit = cfg.honestFolds > 0 ? new CrossFit(d, cfg, cfg.honestFolds, intercept, meanL.sibling()) : null;
         nll = estep(rho, theta);
         for (int it = 0; it < INIT_EM_MAX; it++) {
             double before = nll;

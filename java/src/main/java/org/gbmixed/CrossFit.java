@@ -20,7 +20,7 @@ final class CrossFit {
     /** f_oof per row, refreshed by {@link #boost}. */
     final double[] fOof;
 
-    CrossFit(TrainingData d, Config cfg, int folds, double intercept) {
+    CrossFit(TrainingData d, Config cfg, int folds, double intercept, PartLearner learner) {
         if (folds < 2 || folds > d.m)
             throw new IllegalArgumentException("honest_folds = " + folds + ": must be 0 (off) or in 2.." + d.m
                     + " (the number of clusters)");
@@ -32,7 +32,7 @@ final class CrossFit {
         for (int i = d.m - 1; i > 0; i--) { int j = rnd.nextInt(i + 1); int t = perm[i]; perm[i] = perm[j]; perm[j] = t; }
         foldOfCluster = new int[d.m];
         for (int p = 0; p < d.m; p++) foldOfCluster[perm[p]] = p % folds;
-        learner = new PartLearner(d.feat, cfg.learner, cfg.maxDepth, cfg.minLeaf, cfg.maxBins, cfg.exactSplits);
+        this.learner = learner;
         lik = new Likelihood(d);
         fAux = new double[folds][d.n];
         for (double[] a : fAux) java.util.Arrays.fill(a, intercept);

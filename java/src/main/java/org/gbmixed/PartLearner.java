@@ -9,17 +9,38 @@ final class PartLearner {
     private final TreeLearner tree;
     private final LinearLearner linear;
     private final int p;
+    private final int maxDepth, minLeaf;
+    private final Parallel par;
+    private final BinnedFeatures bins;
 
-    PartLearner(Features f, Config.Learner kind, int maxDepth, int minLeaf, int maxBins, boolean exact) {
+    PartLearner(Features f, Config.Learner kind, int maxDepth, int minLeaf, int maxBins, boolean exact, Parallel par) {
         p = f.p;
+        this.maxDepth = maxDepth;
+        this.minLeaf = minLeaf;
+        this.par = par;
         if (kind == Config.Learner.LINEAR) {
             linear = new LinearLearner(f);
             tree = null;
+            bins = null;
         } else {
-            tree = new TreeLearner(new BinnedFeatures(f, maxBins, exact), maxDepth, minLeaf);
+            bins = new BinnedFeatures(f, maxBins, exact, par);
+            tree = new TreeLearner(bins, maxDepth, minLeaf, par);
             linear = null;
         }
     }
+
+    /** A learner of the same kind on the same covariates, sharing the binned data or the linear design. */
+    private PartLearner(PartLearner other) {
+        p = other.p;
+        maxDepth = other.maxDepth;
+        minLeaf = other.minLeaf;
+        par = other.par;
+        bins = other.bins;
+        linear = other.linear;   // stateless between fits
+        tree = bins == null ? null : new TreeLearner(bins, maxDepth, minLeaf, par);
+    }
+
+    PartLearner sibling() { return new PartLearner(this); }
 
     /** One fitted base learner, not yet added to an ensemble. */
     static final class Step {

@@ -1,5 +1,6 @@
 package org.gbmixed;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -8,13 +9,21 @@ import java.util.List;
  * (never the loss): a node's value is sum(h g) / sum(h), a split's gain is
  * S_L^2/W_L + S_R^2/W_R - S^2/W with S = sum(h g), W = sum(h) (weighted squared-error reduction).
  * Factor splits order the levels present in the node by their mean target and split along that order.
+ *
+ * Histograms of (S, W, count) per bin of every feature are built once per node from its rows; for two children
+ * only the smaller one is built, the larger is the parent minus it (histogram subtraction). Features are built in
+ * parallel, each by one thread in row order, so results do not depend on the thread count.
  */
 final class TreeLearner {
+    /** Nodes with fewer rows are built on the calling thread. */
+    private static final int PARALLEL_MIN_ROWS = 4096;
+
     private final BinnedFeatures bf;
-    private final int maxDepth, minLeaf;
+    private final int maxDepth, minLeaf, total;
     private final int[] idx, tmp;
-    private final double[] histS, histW;
-    private final int[] histN;
+    private final double[] gh;
+    private final Parallel par;
+    private final ArrayDeque<Hist> pool = new ArrayDeque<>();
     /** Accumulated split gain per feature over all trees grown. */
     final double[] gain;
 
@@ -22,30 +31,45 @@ final class TreeLearner {
     private List<int[]> nodeInt;          // {feature, left, right}
     private List<Double> nodeThr, nodeVal;
     private List<long[]> nodeSet;
+    private double[] h;
 
-    TreeLearner(BinnedFeatures bf, int maxDepth, int minLeaf) {
+    /** Per-bin sums of one node for every feature. */
+    private static final class Hist {
+        final double[] s, w;
+        final int[] c;
+        Hist(int size) { s = new double[size]; w = new double[size]; c = new int[size]; }
+    }
+
+    TreeLearner(BinnedFeatures bf, int maxDepth, int minLeaf, Parallel par) {
         this.bf = bf;
         this.maxDepth = maxDepth;
         this.minLeaf = minLeaf;
+        this.par = par;
+        total = bf.offset[bf.p];
         idx = new int[bf.n];
         tmp = new int[bf.n];
-        int mb = bf.maxBins();
-        histS = new double[mb];
-        histW = new double[mb];
-        histN = new int[mb];
+        gh = new double[bf.n];
         gain = new double[bf.p];
+    }
+
+    private Hist borrow() {
+        Hist x = pool.poll();
+        return x != null ? x : new Hist(total);
     }
 
     /**
      * Fits a tree to target g with weights h over all rows; writes each row's (unscaled) leaf value to out.
      */
     Tree fit(double[] g, double[] h, double[] out) {
-        for (int i = 0; i < bf.n; i++) idx[i] = i;
+        this.h = h;
+        for (int i = 0; i < bf.n; i++) { idx[i] = i; gh[i] = g[i] * h[i]; }
         nodeInt = new ArrayList<>();
         nodeThr = new ArrayList<>();
         nodeVal = new ArrayList<>();
         nodeSet = new ArrayList<>();
-        grow(g, h, out, 0, bf.n, 0);
+        Hist root = borrow();
+        build(root, 0, bf.n);
+        grow(root, out, 0, bf.n, 0);
         int size = nodeInt.size();
         int[] f = new int[size], l = new int[size], r = new int[size];
         double[] th = new double[size], v = new double[size];
@@ -55,7 +79,43 @@ final class TreeLearner {
             f[t] = a[0]; l[t] = a[1]; r[t] = a[2];
             th[t] = nodeThr.get(t); v[t] = nodeVal.get(t); sets[t] = nodeSet.get(t);
         }
+        this.h = null;
         return new Tree(f, th, sets, l, r, v);
+    }
+
+    /** Histogram of rows idx[lo, hi) for every feature. */
+    private void build(Hist hist, int lo, int hi) {
+        Parallel p = hi - lo >= PARALLEL_MIN_ROWS ? par : Parallel.SERIAL;
+        p.forEach(bf.p, k -> buildFeature(hist, k, lo, hi));
+    }
+
+    private void buildFeature(Hist hist, int k, int lo, int hi) {
+        int off = bf.offset[k], nb = bf.nbins[k];
+        double[] s = hist.s, w = hist.w;
+        int[] c = hist.c;
+        java.util.Arrays.fill(s, off, off + nb, 0.0);
+        java.util.Arrays.fill(w, off, off + nb, 0.0);
+        java.util.Arrays.fill(c, off, off + nb, 0);
+        double[] hh = h;
+        if (bf.bins8[k] != null) {
+            byte[] b = bf.bins8[k];
+            for (int t = lo; t < hi; t++) {
+                int i = idx[t], bin = off + (b[i] & 0xFF);
+                s[bin] += gh[i]; w[bin] += hh[i]; c[bin]++;
+            }
+        } else if (bf.bins16[k] != null) {
+            short[] b = bf.bins16[k];
+            for (int t = lo; t < hi; t++) {
+                int i = idx[t], bin = off + (b[i] & 0xFFFF);
+                s[bin] += gh[i]; w[bin] += hh[i]; c[bin]++;
+            }
+        } else {
+            int[] b = bf.bins32[k];
+            for (int t = lo; t < hi; t++) {
+                int i = idx[t], bin = off + b[i];
+                s[bin] += gh[i]; w[bin] += hh[i]; c[bin]++;
+            }
+        }
     }
 
     private int newNode() {
@@ -66,10 +126,16 @@ final class TreeLearner {
         return nodeInt.size() - 1;
     }
 
-    private int grow(double[] g, double[] h, double[] out, int lo, int hi, int depth) {
+    /** Grows the node of rows idx[lo, hi) whose histogram is hist (returned to the pool when done). */
+    private int grow(Hist hist, double[] out, int lo, int hi, int depth) {
         int node = newNode();
+        // node totals from feature 0's bins (every row is in exactly one bin of each feature)
         double sumS = 0, sumW = 0;
-        for (int t = lo; t < hi; t++) { int i = idx[t]; sumS += h[i] * g[i]; sumW += h[i]; }
+        if (bf.p > 0) {
+            for (int b = 0; b < bf.nbins[0]; b++) { sumS += hist.s[b]; sumW += hist.w[b]; }
+        } else {
+            for (int t = lo; t < hi; t++) { sumS += gh[idx[t]]; sumW += h[idx[t]]; }
+        }
         int count = hi - lo;
         int bestF = -1, bestBin = -1;
         double bestGain = 0;
@@ -77,25 +143,15 @@ final class TreeLearner {
         if (depth < maxDepth && count >= 2 * minLeaf && sumW > 0) {
             double parent = sumS * sumS / sumW;
             for (int k = 0; k < bf.p; k++) {
-                int nb = bf.nbins[k];
-                int[] b = bf.bins[k];
-                java.util.Arrays.fill(histS, 0, nb, 0.0);
-                java.util.Arrays.fill(histW, 0, nb, 0.0);
-                java.util.Arrays.fill(histN, 0, nb, 0);
-                for (int t = lo; t < hi; t++) {
-                    int i = idx[t], bin = b[i];
-                    histS[bin] += h[i] * g[i];
-                    histW[bin] += h[i];
-                    histN[bin]++;
-                }
-                int[] orderOfBins = bf.isFactor[k] ? levelOrder(nb) : null;
+                int off = bf.offset[k], nb = bf.nbins[k];
+                int[] orderOfBins = bf.isFactor[k] ? levelOrder(hist, off, nb) : null;
                 double sL = 0, wL = 0;
                 int nL = 0;
                 int steps = orderOfBins == null ? nb : orderOfBins.length;
                 for (int s = 0; s < steps - 1; s++) {
-                    int bin = orderOfBins == null ? s : orderOfBins[s];
-                    sL += histS[bin]; wL += histW[bin]; nL += histN[bin];
-                    if (histN[bin] == 0 && orderOfBins == null) continue;
+                    int bin = off + (orderOfBins == null ? s : orderOfBins[s]);
+                    sL += hist.s[bin]; wL += hist.w[bin]; nL += hist.c[bin];
+                    if (hist.c[bin] == 0 && orderOfBins == null) continue;
                     int nR = count - nL;
                     if (nL < minLeaf) continue;
                     if (nR < minLeaf) break;
@@ -116,37 +172,48 @@ final class TreeLearner {
             double v = sumW > 0 ? sumS / sumW : 0.0;
             nodeVal.set(node, v);
             for (int t = lo; t < hi; t++) out[idx[t]] = v;
+            pool.push(hist);
             return node;
         }
         gain[bestF] += bestGain;
-        // partition idx[lo, hi) into left then right, stable
-        int[] b = bf.bins[bestF];
+        // partition idx[lo, hi) into left then right, stable (each side keeps increasing row order)
         int nl = 0, nr = 0;
         for (int t = lo; t < hi; t++) {
-            int i = idx[t];
-            boolean goLeft = bestSet == null ? b[i] <= bestBin : (bestSet[b[i] >> 6] & (1L << (b[i] & 63))) != 0;
+            int i = idx[t], b = bf.bin(bestF, i);
+            boolean goLeft = bestSet == null ? b <= bestBin : (bestSet[b >> 6] & (1L << (b & 63))) != 0;
             if (goLeft) idx[lo + nl++] = i; else tmp[nr++] = i;
         }
         System.arraycopy(tmp, 0, idx, lo + nl, nr);
         nodeInt.get(node)[0] = bestF;
         nodeThr.set(node, bestSet == null ? bf.threshold[bestF][bestBin] : Double.NaN);
         nodeSet.set(node, bestSet);
-        int l = grow(g, h, out, lo, lo + nl, depth + 1);
-        int r = grow(g, h, out, lo + nl, hi, depth + 1);
+        // children: build the smaller one's histogram, the larger one is parent - smaller
+        Hist small = borrow();
+        boolean leftSmall = nl <= nr;
+        if (leftSmall) build(small, lo, lo + nl); else build(small, lo + nl, hi);
+        for (int b = 0; b < total; b++) {
+            hist.s[b] -= small.s[b];
+            hist.w[b] -= small.w[b];
+            hist.c[b] -= small.c[b];
+        }
+        Hist leftH = leftSmall ? small : hist, rightH = leftSmall ? hist : small;
+        int l = grow(leftH, out, lo, lo + nl, depth + 1);
+        int r = grow(rightH, out, lo + nl, hi, depth + 1);
         nodeInt.get(node)[1] = l;
         nodeInt.get(node)[2] = r;
         return node;
     }
 
     /** Levels present in the node, sorted by mean target (ties by code). */
-    private int[] levelOrder(int nb) {
+    private static int[] levelOrder(Hist hist, int off, int nb) {
         int present = 0;
-        for (int v = 0; v < nb; v++) if (histN[v] > 0) present++;
+        for (int v = 0; v < nb; v++) if (hist.c[off + v] > 0) present++;
         Integer[] ord = new Integer[present];
         int c = 0;
-        for (int v = 0; v < nb; v++) if (histN[v] > 0) ord[c++] = v;
+        for (int v = 0; v < nb; v++) if (hist.c[off + v] > 0) ord[c++] = v;
         java.util.Arrays.sort(ord, (a, bb) -> {
-            double ma = histW[a] > 0 ? histS[a] / histW[a] : 0, mb = histW[bb] > 0 ? histS[bb] / histW[bb] : 0;
+            double wa = hist.w[off + a], wb = hist.w[off + bb];
+            double ma = wa > 0 ? hist.s[off + a] / wa : 0, mb = wb > 0 ? hist.s[off + bb] / wb : 0;
             int cmp = Double.compare(ma, mb);
             return cmp != 0 ? cmp : Integer.compare(a, bb);
         });

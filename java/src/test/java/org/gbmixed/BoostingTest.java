@@ -167,6 +167,24 @@ class BoostingTest {
     }
 
     @Test
+    void fitsAreBitIdenticalWhateverTheThreadCount() {
+        // large enough that nodes are built in parallel (>= 4096 rows), with a factor and variance parts
+        VarianceRecoveryTest.Sim s = new VarianceRecoveryTest.Sim(71, 800, 10, true, 1.6, 1.6);
+        Model[] fits = new Model[3];
+        int[] threads = {1, 2, 3};
+        for (int t = 0; t < 3; t++) {
+            Config c = Problems.config().nrounds(15).maxDepth(5).minLeaf(10).minLeafCov(20).honestFolds(2)
+                    .threads(threads[t]).build();
+            fits[t] = s.fit(c, true, true);
+        }
+        for (int t = 1; t < 3; t++) {
+            assertArrayEquals(fits[0].trainLoss(), fits[t].trainLoss(), 0.0, threads[t] + " threads");
+            assertArrayEquals(fits[0].fittedFixed(), fits[t].fittedFixed(), 0.0, threads[t] + " threads");
+            assertArrayEquals(fits[0].clusterCovariance(), fits[t].clusterCovariance(), 0.0, threads[t] + " threads");
+        }
+    }
+
+    @Test
     void badArgumentsAreNamedInTheMessage() {
         assertMessage(() -> Problems.config().learningRate(1.5).build(), "learning_rate = 1.5");
         assertMessage(() -> Problems.config().learner("spline").build(), "learner = \"spline\"");

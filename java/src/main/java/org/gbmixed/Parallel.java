@@ -1,0 +1,42 @@
+package org.gbmixed;
+
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.RecursiveAction;
+import java.util.function.IntConsumer;
+
+/**
+ * The engine's threads. Work is split into tasks whose results do not depend on how many threads run them
+ * (each task writes its own output slots, in a fixed order), so fits are bit-identical whatever the thread count.
+ */
+final class Parallel {
+    final int threads;
+    private final ForkJoinPool pool;
+
+    /** @param threads 0 = all cores */
+    Parallel(int threads) {
+        this.threads = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+        pool = this.threads > 1 ? new ForkJoinPool(this.threads) : null;
+    }
+
+    static final Parallel SERIAL = new Parallel(1);
+
+    /** Runs body(i) for i in [0, count), in parallel when there are threads and more than one task. */
+    void forEach(int count, IntConsumer body) {
+        if (pool == null || count <= 1) {
+            for (int i = 0; i < count; i++) body.accept(i);
+            return;
+        }
+        pool.invoke(new Range(0, count, body));
+    }
+
+    private static final class Range extends RecursiveAction {
+        private final int lo, hi;
+        private final IntConsumer body;
+        Range(int lo, int hi, IntConsumer body) { this.lo = lo; this.hi = hi; this.body = body; }
+        @Override protected void compute() {
+            if (hi - lo == 1) { body.accept(lo); return; }
+            int mid = (lo + hi) >>> 1;
+            invokeAll(new Range(lo, mid, body), new Range(mid, hi, body));
+        }
+    }
+}
