@@ -76,12 +76,12 @@ public final class Booster {
         weight = new double[n];
         out = new double[n];
         par = new Parallel(cfg.threads);
-        meanL = new PartLearner(d.feat, cfg.learner, cfg.maxDepth, cfg.minLeaf, cfg.maxBins, cfg.exactSplits, par);
-        dispL = dispBoosted ? new PartLearner(d.disp, cfg.learnerDisp, cfg.maxDepth, cfg.minLeaf, cfg.maxBins, cfg.exactSplits, par) : null;
+        meanL = new PartLearner(d.feat, cfg.learner, cfg, cfg.minLeaf, par);
+        dispL = dispBoosted ? new PartLearner(d.disp, cfg.learnerDisp, cfg, cfg.minLeaf, par) : null;
         covL = covBoosted ? new PartLearner[np] : null;
         if (covBoosted)
             for (int t = 0; t < np; t++)
-                covL[t] = t == 0 ? new PartLearner(d.cov, cfg.learnerCov, cfg.maxDepth, cfg.minLeafCov, cfg.maxBins, cfg.exactSplits, par)
+                covL[t] = t == 0 ? new PartLearner(d.cov, cfg.learnerCov, cfg, cfg.minLeafCov, par)
                         : covL[0].sibling();
 
         // start: f = weighted mean of y; G, sigma^2 from EM for the constant-variance LMM with that mean

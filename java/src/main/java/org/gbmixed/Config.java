@@ -6,7 +6,7 @@ package org.gbmixed;
  */
 public final class Config {
     /** Base learner for the mean. */
-    public enum Learner { TREE, LINEAR }
+    public enum Learner { TREE, LINEAR, SPLINE }
 
     final int nrounds;
     final double learningRate;
@@ -22,6 +22,9 @@ public final class Config {
     final int minLeafCov;
     final int honestFolds;
     final int earlyStoppingRounds;
+    final boolean componentwise;
+    final double splineDf;
+    final int splineKnots;
 
     private Config(Builder b) {
         nrounds = b.nrounds;
@@ -40,6 +43,9 @@ public final class Config {
         minLeafCov = b.minLeafCov;
         honestFolds = b.honestFolds;
         earlyStoppingRounds = b.earlyStoppingRounds;
+        componentwise = b.componentwise;
+        splineDf = b.splineDf;
+        splineKnots = b.splineKnots;
     }
 
     public int nrounds() { return nrounds; }
@@ -58,6 +64,9 @@ public final class Config {
     public int minLeafCov() { return minLeafCov; }
     public int honestFolds() { return honestFolds; }
     public int earlyStoppingRounds() { return earlyStoppingRounds; }
+    public boolean componentwise() { return componentwise; }
+    public double splineDf() { return splineDf; }
+    public int splineKnots() { return splineKnots; }
 
     /** Mutable builder; every setter returns the builder. */
     public static final class Builder {
@@ -77,6 +86,9 @@ public final class Config {
         private int minLeafCov = 10;
         private int honestFolds = 0;
         private int earlyStoppingRounds = 0;
+        private boolean componentwise = false;
+        private double splineDf = 4;
+        private int splineKnots = 20;
 
         public Builder nrounds(int v) { nrounds = v; return this; }
         public Builder learningRate(double v) { learningRate = v; return this; }
@@ -100,6 +112,12 @@ public final class Config {
          * EM of constant parts use in-sample residuals, the exact ML fixed point for the linear learner).
          */
         public Builder honestFolds(int v) { honestFolds = v; return this; }
+        /** Linear learner fitted one covariate at a time (component-wise); "spline" is always component-wise. */
+        public Builder componentwise(boolean v) { componentwise = v; return this; }
+        /** Degrees of freedom of each P-spline (and factor ridge) base learner. */
+        public Builder splineDf(double v) { splineDf = v; return this; }
+        /** Interior knots of each P-spline basis. */
+        public Builder splineKnots(int v) { splineKnots = v; return this; }
         /** Stop when the validation loss has not improved for this many rounds (0 = never stop early). */
         public Builder earlyStoppingRounds(int v) { earlyStoppingRounds = v; return this; }
         /** Minimum number of clusters in a leaf of a covariance tree. */
@@ -116,6 +134,8 @@ public final class Config {
             if (!Double.isNaN(learningRateCov) && !(learningRateCov > 0 && learningRateCov <= 1))
                 throw bad("learning_rate_cov", learningRateCov, "must be in (0, 1]");
             if (minLeafCov < 1) throw bad("min_leaf_cov", minLeafCov, "must be >= 1");
+            if (!(splineDf >= 1) || Double.isInfinite(splineDf)) throw bad("spline_df", splineDf, "must be a finite number >= 1");
+            if (splineKnots < 1 || splineKnots > 1000) throw bad("spline_knots", splineKnots, "must be in 1..1000");
             if (earlyStoppingRounds < 0) throw bad("early_stopping_rounds", earlyStoppingRounds, "must be >= 0 (0 = off)");
             if (honestFolds < 0 || honestFolds == 1) throw bad("honest_folds", honestFolds, "must be 0 (off) or >= 2");
             if (maxDepth < 1 || maxDepth > 30) throw bad("max_depth", maxDepth, "must be in 1..30");
@@ -126,11 +146,12 @@ public final class Config {
         }
 
         private static Learner parseLearner(String field, String name) {
-            if (name == null) throw bad(field, "null", "must be \"tree\" or \"linear\"");
+            if (name == null) throw bad(field, "null", "must be \"tree\", \"linear\" or \"spline\"");
             switch (name) {
                 case "tree": return Learner.TREE;
                 case "linear": return Learner.LINEAR;
-                default: throw bad(field, "\"" + name + "\"", "must be \"tree\" or \"linear\"");
+                case "spline": return Learner.SPLINE;
+                default: throw bad(field, "\"" + name + "\"", "must be \"tree\", \"linear\" or \"spline\"");
             }
         }
 

@@ -8,7 +8,8 @@ import java.util.List;
 
 /**
  * An additive model of one part (the mean f, the log residual variance rho, or one log-Cholesky entry theta_kl):
- * intercept + x' linear (the summed, scaled linear fits) + the sum of the scaled trees. A constant part is an
+ * intercept + x' linear (the summed, scaled linear fits) + the sum of the scaled trees + one smooth function per
+ * covariate (component-wise learners: the summed coefficients of each covariate's P-spline, line or factor). A constant part is an
  * intercept-only ensemble. Values are clamped to [lower, upper] when predicted (infinite bounds for the mean).
  */
 final class Ensemble {
@@ -16,6 +17,8 @@ final class Ensemble {
     double intercept;
     final List<Tree> trees;
     double[] linear;          // cumulative linear coefficients (intercept first), or null
+    Smoother.Spec[] specs;    // component-wise parts: the smoother of each covariate, or null
+    double[][] additive;      // and the cumulative coefficients of each covariate's function (null if never chosen)
     final double lower, upper;
 
     Ensemble(int[] nlevels, double intercept, double lower, double upper) {
@@ -33,7 +36,28 @@ final class Ensemble {
 
     /** An independent copy (the booster keeps adding to its own). */
     Ensemble snapshot() {
-        return new Ensemble(nlevels.clone(), intercept, new ArrayList<>(trees), linear == null ? null : linear.clone(), lower, upper);
+        Ensemble e = new Ensemble(nlevels.clone(), intercept, new ArrayList<>(trees), linear == null ? null : linear.clone(), lower, upper);
+        e.specs = specs;
+        if (additive != null) {
+            e.additive = new double[additive.length][];
+            for (int k = 0; k < additive.length; k++) e.additive[k] = additive[k] == null ? null : additive[k].clone();
+        }
+        return e;
+    }
+
+    /** ens += scale * (function of covariate k with coefficients c). */
+    void addComponent(Smoother.Spec[] s, int k, double[] c, double scale) {
+        if (specs == null) { specs = s; additive = new double[s.length][]; }
+        if (additive[k] == null) additive[k] = new double[c.length];
+        for (int j = 0; j < c.length; j++) additive[k][j] += scale * c[j];
+    }
+
+    /** The additive function of covariate k at the given values (zeros when k was never selected). */
+    double[] effect(int k, double[] grid) {
+        double[] out = new double[grid.length], scratch = new double[4];
+        if (additive == null || additive[k] == null) return out;
+        for (int i = 0; i < grid.length; i++) out[i] = specs[k].value(additive[k], grid[i], scratch);
+        return out;
     }
 
     void addLinear(double[] beta, double nu) {
@@ -48,6 +72,11 @@ final class Ensemble {
     double predict(double[] x, int nrow, int i) {
         double s = intercept;
         if (linear != null) s += LinearLearner.predict(linear, nlevels, x, nrow, i);
+        if (additive != null) {
+            double[] scratch = new double[4];
+            for (int k = 0; k < additive.length; k++)
+                if (additive[k] != null) s += specs[k].value(additive[k], x[i + k * nrow], scratch);
+        }
         for (Tree t : trees) s += t.predict(x, nrow, i);
         return clamp(s);
     }
@@ -68,6 +97,15 @@ final class Ensemble {
         if (linear != null) for (double v : linear) out.writeDouble(v);
         out.writeInt(trees.size());
         for (Tree t : trees) t.write(out);
+        out.writeBoolean(specs != null);
+        if (specs != null) {
+            out.writeInt(specs.length);
+            for (int k = 0; k < specs.length; k++) {
+                specs[k].write(out);
+                out.writeInt(additive[k] == null ? -1 : additive[k].length);
+                if (additive[k] != null) for (double v : additive[k]) out.writeDouble(v);
+            }
+        }
     }
 
     static Ensemble read(DataInputStream in) throws IOException {
@@ -83,6 +121,22 @@ final class Ensemble {
         if (nt < 0) throw new IOException("bad tree count " + nt);
         List<Tree> trees = new ArrayList<>(nt);
         for (int t = 0; t < nt; t++) trees.add(Tree.read(in));
-        return new Ensemble(nlevels, icpt, trees, lin, lo, hi);
+        Ensemble e = new Ensemble(nlevels, icpt, trees, lin, lo, hi);
+        if (in.readBoolean()) {
+            int ns = in.readInt();
+            if (ns != p) throw new IOException("bad smoother count " + ns);
+            e.specs = new Smoother.Spec[ns];
+            e.additive = new double[ns][];
+            for (int k = 0; k < ns; k++) {
+                e.specs[k] = Smoother.Spec.read(in);
+                int len = in.readInt();
+                if (len >= 0) {
+                    if (len != e.specs[k].size()) throw new IOException("bad coefficient count " + len);
+                    e.additive[k] = new double[len];
+                    for (int j = 0; j < len; j++) e.additive[k][j] = in.readDouble();
+                }
+            }
+        }
+        return e;
     }
 }

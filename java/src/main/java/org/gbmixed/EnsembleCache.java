@@ -14,6 +14,7 @@ final class EnsembleCache {
     private int treesApplied;
     private double interceptApplied;
     private double[] linearApplied;
+    private double[][] additiveApplied;
 
     EnsembleCache(Ensemble ens, double[] x, int n) {
         this.ens = ens;
@@ -32,6 +33,20 @@ final class EnsembleCache {
             if (linearApplied != null) for (int c = 0; c < delta.length; c++) delta[c] -= linearApplied[c];
             for (int i = 0; i < n; i++) raw[i] += LinearLearner.predict(delta, ens.nlevels, x, n, i);
             linearApplied = ens.linear.clone();
+        }
+        if (ens.additive != null) {
+            if (additiveApplied == null) additiveApplied = new double[ens.additive.length][];
+            double[] scratch = new double[4];
+            for (int k = 0; k < ens.additive.length; k++) {
+                double[] c = ens.additive[k];
+                if (c == null) continue;
+                double[] delta = c.clone();
+                if (additiveApplied[k] != null) for (int j = 0; j < delta.length; j++) delta[j] -= additiveApplied[k][j];
+                boolean zero = true;
+                for (double v : delta) if (v != 0) { zero = false; break; }
+                if (!zero) for (int i = 0; i < n; i++) raw[i] += ens.specs[k].value(delta, x[i + k * n], scratch);
+                additiveApplied[k] = c.clone();
+            }
         }
         for (; treesApplied < ens.trees.size(); treesApplied++) {
             Tree t = ens.trees.get(treesApplied);

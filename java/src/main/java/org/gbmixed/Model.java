@@ -192,6 +192,22 @@ public final class Model {
         return -nll - 0.5 * nrow * Math.log(2 * Math.PI);
     }
 
+    /**
+     * The additive function of covariate k in one part, at the given covariate values, for component-wise
+     * learners ("spline", or "linear" component-wise): part 0 = mean f, 1 = rho = log R, 2 = log-Cholesky entry
+     * `entry` of G. Zeros when the covariate was never selected; not centred.
+     */
+    public double[] effect(int part, int entry, int k, double[] grid) {
+        Ensemble e = part == 0 ? mean : part == 1 ? rho : part == 2 && entry >= 0 && entry < theta.length ? theta[entry] : null;
+        if (e == null) throw new IllegalArgumentException("part = " + part + ", entry = " + entry
+                + ": part must be 0 (mean), 1 (disp) or 2 (cov, entry in 0.." + (theta.length - 1) + ")");
+        if (k < 0 || k >= e.nlevels.length)
+            throw new IllegalArgumentException("k = " + k + ": covariate index must be in 0.." + (e.nlevels.length - 1));
+        if (e.specs == null)
+            throw new IllegalStateException("effect: this part was not fitted with a component-wise learner");
+        return e.effect(k, grid);
+    }
+
     /** R(x) = exp(rho(x)) for nrow rows of xdisp (weight 1). */
     public double[] predictDisp(double[] xdisp, int nrow) {
         Features fd = features("xdisp", xdisp, nrow, rho);

@@ -8,22 +8,30 @@ package org.gbmixed;
 final class PartLearner {
     private final TreeLearner tree;
     private final LinearLearner linear;
+    private final ComponentwiseLearner comp;
     private final int p;
     private final int maxDepth, minLeaf;
     private final Parallel par;
     private final BinnedFeatures bins;
 
-    PartLearner(Features f, Config.Learner kind, int maxDepth, int minLeaf, int maxBins, boolean exact, Parallel par) {
+    PartLearner(Features f, Config.Learner kind, Config cfg, int minLeaf, Parallel par) {
         p = f.p;
-        this.maxDepth = maxDepth;
+        this.maxDepth = cfg.maxDepth;
         this.minLeaf = minLeaf;
         this.par = par;
-        if (kind == Config.Learner.LINEAR) {
+        if (f.p > 0 && (kind == Config.Learner.SPLINE || (kind == Config.Learner.LINEAR && cfg.componentwise))) {
+            comp = new ComponentwiseLearner(f, kind == Config.Learner.SPLINE, cfg.splineKnots, cfg.splineDf, par);
+            linear = null;
+            tree = null;
+            bins = null;
+        } else if (kind == Config.Learner.LINEAR && f.p > 0) {
+            comp = null;
             linear = new LinearLearner(f);
             tree = null;
             bins = null;
         } else {
-            bins = new BinnedFeatures(f, maxBins, exact, par);
+            comp = null;
+            bins = new BinnedFeatures(f, cfg.maxBins, cfg.exactSplits, par);
             tree = new TreeLearner(bins, maxDepth, minLeaf, par);
             linear = null;
         }
@@ -38,6 +46,7 @@ final class PartLearner {
         bins = other.bins;
         linear = other.linear;   // stateless between fits
         tree = bins == null ? null : new TreeLearner(bins, maxDepth, minLeaf, par);
+        comp = other.comp == null ? null : other.comp.copy();
     }
 
     PartLearner sibling() { return new PartLearner(this); }
@@ -45,13 +54,23 @@ final class PartLearner {
     /** One fitted base learner, not yet added to an ensemble. */
     static final class Step {
         final Tree tree;
-        final double[] beta;
-        Step(Tree tree, double[] beta) { this.tree = tree; this.beta = beta; }
+        final double[] beta;        // linear learner
+        final int feature;          // component-wise: the selected covariate and its coefficients
+        final double[] comp;
+        final Smoother.Spec[] specs;
+        Step(Tree tree, double[] beta) { this(tree, beta, -1, null, null); }
+        Step(Tree tree, double[] beta, int feature, double[] comp, Smoother.Spec[] specs) {
+            this.tree = tree; this.beta = beta; this.feature = feature; this.comp = comp; this.specs = specs;
+        }
     }
 
     /** Fits target ~ covariates with weights; out = the (unscaled) fitted values per row. */
     Step fit(double[] target, double[] weight, double[] out) {
         if (tree != null) return new Step(tree.fit(target, weight, out), null);
+        if (comp != null) {
+            int k = comp.fit(target, weight, out);
+            return new Step(null, null, k, comp.coefficients(k).clone(), comp.specs());
+        }
         return new Step(null, linear.fit(target, weight, out));
     }
 
@@ -60,18 +79,21 @@ final class PartLearner {
         if (step.tree != null) {
             step.tree.scale(scale);
             ens.trees.add(step.tree);
+        } else if (step.comp != null) {
+            ens.addComponent(step.specs, step.feature, step.comp, scale);
         } else {
             ens.addLinear(step.beta, scale);
         }
     }
 
-    /** Gain-based importance per covariate, normalised to sum 1 (zeros for the linear learner or no split). */
+    /** Gain-based importance per covariate, normalised to sum 1 (zeros for the plain linear learner or no gain). */
     double[] importance() {
         double[] imp = new double[p];
-        if (tree == null) return imp;
+        double[] g = tree != null ? tree.gain : comp != null ? comp.gain : null;
+        if (g == null) return imp;
         double tot = 0;
-        for (double v : tree.gain) tot += v;
-        if (tot > 0) for (int k = 0; k < p; k++) imp[k] = tree.gain[k] / tot;
+        for (double v : g) tot += v;
+        if (tot > 0) for (int k = 0; k < p; k++) imp[k] = g[k] / tot;
         return imp;
     }
 }

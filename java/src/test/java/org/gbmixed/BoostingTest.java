@@ -187,7 +187,7 @@ class BoostingTest {
     @Test
     void badArgumentsAreNamedInTheMessage() {
         assertMessage(() -> Problems.config().learningRate(1.5).build(), "learning_rate = 1.5");
-        assertMessage(() -> Problems.config().learner("spline").build(), "learner = \"spline\"");
+        assertMessage(() -> Problems.config().learner("splines").build(), "learner = \"splines\"");
         assertMessage(() -> Problems.config().maxDepth(0).build(), "max_depth = 0");
         assertMessage(() -> Problems.config().minLeaf(0).build(), "min_leaf = 0");
         double[] one = {1, 2};
