@@ -37,6 +37,7 @@ public final class Booster {
     final Ensemble[] thetaEns;
     private final PartLearner meanL, dispL;
     private final Parallel par;
+    private final Sampler sampler;
     private final PartLearner[] covL;
     // state: f per row; rho (log R for weight 1) per row; theta per cluster (i * np + t); the "raw" arrays are the
     // unclamped sums, so that training values equal what the ensembles predict
@@ -59,7 +60,8 @@ public final class Booster {
         this.d = d;
         this.cfg = cfg;
         int n = d.n, q = d.q, m = d.m;
-        lik = new Likelihood(d);
+        par = new Parallel(cfg.threads);
+        lik = new Likelihood(d, par);
         lc = new LogCholesky(q, d.diagonalG);
         np = lc.size();
         dispBoosted = d.disp.p > 0;
@@ -75,7 +77,7 @@ public final class Booster {
         target = new double[n];
         weight = new double[n];
         out = new double[n];
-        par = new Parallel(cfg.threads);
+        sampler = new Sampler(cfg.seed, d.m, cfg.subsample, d.p, cfg.colsample);
         meanL = new PartLearner(d.feat, cfg.learner, cfg, cfg.minLeaf, par);
         dispL = dispBoosted ? new PartLearner(d.disp, cfg.learnerDisp, cfg, cfg.minLeaf, par) : null;
         covL = covBoosted ? new PartLearner[np] : null;
@@ -121,7 +123,7 @@ public final class Booster {
         }
         setConstantParts();
         steps = dispBoosted || covBoosted ? new VarianceSteps(this) : null;
-        crossFit = cfg.honestFolds > 0 ? new CrossFit(d, cfg, cfg.honestFolds, intercept, meanL.sibling()) : null;
+        crossFit = cfg.honestFolds > 0 ? new CrossFit(d, cfg, cfg.honestFolds, intercept, meanL.sibling(), par) : null;
         nll = estep(rho, theta);
         for (int it = 0; it < INIT_EM_MAX; it++) {
             double before = nll;
@@ -262,7 +264,11 @@ public final class Booster {
             target[j] = lik.e[j];
             weight[j] = 1.0 / resVar[j];
         }
-        PartLearner.add(fEns, meanL.fit(target, weight, out), nu);
+        if (cfg.subsample < 1) {
+            boolean[] in = sampler.clusters();
+            for (int j = 0; j < d.n; j++) if (!in[d.cluster[j]]) weight[j] = 0;
+        }
+        PartLearner.add(fEns, meanL.fit(target, weight, out, cfg.colsample < 1 ? sampler.columns() : null), nu);
         for (int j = 0; j < d.n; j++) f[j] += nu * out[j];
         if (crossFit != null) crossFit.boost(nu, resVar, lAll, covBoosted ? d.q * d.q : 0);
         nll = estepVar(rho, theta);

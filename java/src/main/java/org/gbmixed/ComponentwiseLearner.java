@@ -42,13 +42,14 @@ final class ComponentwiseLearner {
     }
 
     /** Fits every covariate, keeps the best: returns its index; coefficients via {@link #coefficients}. */
-    int fit(double[] g, double[] h, double[] out) {
+    int fit(double[] g, double[] h, double[] out, boolean[] use) {
         par.forEach(smoothers.length, k -> {
+            if (use != null && !use[k]) { rss[k] = Double.POSITIVE_INFINITY; return; }
             coef[k] = smoothers[k].fit(g, h);
             rss[k] = smoothers[k].rss(coef[k], g, h);
         });
-        int best = 0;
-        for (int k = 1; k < smoothers.length; k++) if (rss[k] < rss[best]) best = k;
+        int best = -1;
+        for (int k = 0; k < smoothers.length; k++) if (rss[k] < Double.POSITIVE_INFINITY && (best < 0 || rss[k] < rss[best])) best = k;
         smoothers[best].fitted(coef[best], out);
         double tss = 0;
         for (int i = 0; i < g.length; i++) tss += h[i] * g[i] * g[i];

@@ -23,6 +23,7 @@ public final class Config {
     final int honestFolds;
     final int earlyStoppingRounds;
     final boolean componentwise;
+    final double subsample, colsample;
     final double splineDf;
     final int splineKnots;
 
@@ -44,6 +45,8 @@ public final class Config {
         honestFolds = b.honestFolds;
         earlyStoppingRounds = b.earlyStoppingRounds;
         componentwise = b.componentwise;
+        subsample = b.subsample;
+        colsample = b.colsample;
         splineDf = b.splineDf;
         splineKnots = b.splineKnots;
     }
@@ -65,6 +68,8 @@ public final class Config {
     public int honestFolds() { return honestFolds; }
     public int earlyStoppingRounds() { return earlyStoppingRounds; }
     public boolean componentwise() { return componentwise; }
+    public double subsample() { return subsample; }
+    public double colsample() { return colsample; }
     public double splineDf() { return splineDf; }
     public int splineKnots() { return splineKnots; }
 
@@ -87,6 +92,7 @@ public final class Config {
         private int honestFolds = 0;
         private int earlyStoppingRounds = 0;
         private boolean componentwise = false;
+        private double subsample = 1, colsample = 1;
         private double splineDf = 4;
         private int splineKnots = 20;
 
@@ -114,6 +120,10 @@ public final class Config {
         public Builder honestFolds(int v) { honestFolds = v; return this; }
         /** Linear learner fitted one covariate at a time (component-wise); "spline" is always component-wise. */
         public Builder componentwise(boolean v) { componentwise = v; return this; }
+        /** Fraction of clusters whose rows the mean learner sees each round (drawn from the seed). */
+        public Builder subsample(double v) { subsample = v; return this; }
+        /** Fraction of the mean's covariates a tree or component-wise learner may use each round. */
+        public Builder colsample(double v) { colsample = v; return this; }
         /** Degrees of freedom of each P-spline (and factor ridge) base learner. */
         public Builder splineDf(double v) { splineDf = v; return this; }
         /** Interior knots of each P-spline basis. */
@@ -134,6 +144,8 @@ public final class Config {
             if (!Double.isNaN(learningRateCov) && !(learningRateCov > 0 && learningRateCov <= 1))
                 throw bad("learning_rate_cov", learningRateCov, "must be in (0, 1]");
             if (minLeafCov < 1) throw bad("min_leaf_cov", minLeafCov, "must be >= 1");
+            if (!(subsample > 0 && subsample <= 1)) throw bad("subsample", subsample, "must be in (0, 1]");
+            if (!(colsample > 0 && colsample <= 1)) throw bad("colsample", colsample, "must be in (0, 1]");
             if (!(splineDf >= 1) || Double.isInfinite(splineDf)) throw bad("spline_df", splineDf, "must be a finite number >= 1");
             if (splineKnots < 1 || splineKnots > 1000) throw bad("spline_knots", splineKnots, "must be in 1..1000");
             if (earlyStoppingRounds < 0) throw bad("early_stopping_rounds", earlyStoppingRounds, "must be >= 0 (0 = off)");

@@ -20,7 +20,7 @@ final class CrossFit {
     /** f_oof per row, refreshed by {@link #boost}. */
     final double[] fOof;
 
-    CrossFit(TrainingData d, Config cfg, int folds, double intercept, PartLearner learner) {
+    CrossFit(TrainingData d, Config cfg, int folds, double intercept, PartLearner learner, Parallel par) {
         if (folds < 2 || folds > d.m)
             throw new IllegalArgumentException("honest_folds = " + folds + ": must be 0 (off) or in 2.." + d.m
                     + " (the number of clusters)");
@@ -33,7 +33,7 @@ final class CrossFit {
         foldOfCluster = new int[d.m];
         for (int p = 0; p < d.m; p++) foldOfCluster[perm[p]] = p % folds;
         this.learner = learner;
-        lik = new Likelihood(d);
+        lik = new Likelihood(d, par);
         fAux = new double[folds][d.n];
         for (double[] a : fAux) java.util.Arrays.fill(a, intercept);
         r = new double[d.n];

@@ -15,20 +15,34 @@ final class Likelihood {
     final double[] bhat, post, e;
     /** Per-cluster contributions l_i of the last {@link #run}. */
     final double[] nllCluster;
-    private final double[] gInv, c, s, lShared, col;
+    private final Parallel par;
+    private final int blocks;
+    private final Scratch[] scratch;
+    private final double[] gInvShared;
+
+    /** Per-task work arrays (q x q). */
+    private static final class Scratch {
+        final double[] gInv, c, s, l, col;
+        Scratch(int q) { gInv = new double[q * q]; c = new double[q * q]; s = new double[q]; l = new double[q * q]; col = new double[q]; }
+    }
 
     Likelihood(TrainingData d) {
+        this(d, Parallel.SERIAL);
+    }
+
+    /** Clusters are processed in fixed blocks in parallel; the total is summed in cluster order afterwards. */
+    Likelihood(TrainingData d, Parallel par) {
         this.d = d;
+        this.par = par;
         int q = d.q;
         bhat = new double[d.m * q];
         post = new double[d.m * q * q];
         e = new double[d.n];
         nllCluster = new double[d.m];
-        gInv = new double[q * q];
-        c = new double[q * q];
-        s = new double[q];
-        lShared = new double[q * q];
-        col = new double[q];
+        blocks = par.threads > 1 && d.n >= 20_000 ? Math.min(d.m, 4 * par.threads) : 1;
+        scratch = new Scratch[blocks];
+        for (int b = 0; b < blocks; b++) scratch[b] = new Scratch(q);
+        gInvShared = new double[q * q];
     }
 
     /**
@@ -39,29 +53,36 @@ final class Likelihood {
      */
     double run(double[] r, double[] resVar, double[] l, int lStride) {
         int q = d.q, qq = q * q;
-        double total = 0;
-        if (lStride == 0) prepareG(l, 0);
-        double logDetGShared = lStride == 0 ? Dense.cholLogDet(l, q) : 0;
-        for (int i = 0; i < d.m; i++) {
-            double logDetG = logDetGShared;
-            if (lStride != 0) {
-                prepareG(l, i * lStride);
-                System.arraycopy(l, i * lStride, lShared, 0, qq);
-                logDetG = Dense.cholLogDet(lShared, q);
-            }
-            total += cluster(i, r, resVar, logDetG);
+        double logDetGShared = 0;
+        if (lStride == 0) {
+            double[] ls = java.util.Arrays.copyOf(l, qq);
+            Dense.cholInverse(ls, q, gInvShared);
+            logDetGShared = Dense.cholLogDet(ls, q);
         }
+        final double ldg = logDetGShared;
+        par.forEach(blocks, b -> {
+            Scratch sc = scratch[b];
+            int lo = (int) ((long) d.m * b / blocks), hi = (int) ((long) d.m * (b + 1) / blocks);
+            for (int i = lo; i < hi; i++) {
+                double logDetG = ldg;
+                double[] gInv = gInvShared;
+                if (lStride != 0) {
+                    System.arraycopy(l, i * lStride, sc.l, 0, qq);
+                    Dense.cholInverse(sc.l, q, sc.gInv);
+                    logDetG = Dense.cholLogDet(sc.l, q);
+                    gInv = sc.gInv;
+                }
+                cluster(i, r, resVar, gInv, logDetG, sc);
+            }
+        });
+        double total = 0;
+        for (int i = 0; i < d.m; i++) total += nllCluster[i];
         return total;
     }
 
-    private void prepareG(double[] l, int off) {
-        System.arraycopy(l, off, lShared, 0, d.q * d.q);
-        Dense.cholInverse(lShared, d.q, gInv);
-    }
-
-    private double cluster(int i, double[] r, double[] resVar, double logDetG) {
+    private void cluster(int i, double[] r, double[] resVar, double[] gInv, double logDetG, Scratch sc) {
         final int q = d.q, n = d.n;
-        final double[] z = d.z;
+        final double[] z = d.z, c = sc.c, s = sc.s, col = sc.col;
         System.arraycopy(gInv, 0, c, 0, q * q);
         java.util.Arrays.fill(s, 0.0);
         double logR = 0;
@@ -96,9 +117,7 @@ final class Likelihood {
             e[j] = r[j] - zb;
             quad += r[j] * e[j] / resVar[j];
         }
-        double li = 0.5 * (logR + logDetG + logDetC + quad);
-        nllCluster[i] = li;
-        return li;
+        nllCluster[i] = 0.5 * (logR + logDetG + logDetC + quad);
     }
 
     /** z_j' P_i z_j for row j of cluster i. */

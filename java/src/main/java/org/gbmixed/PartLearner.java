@@ -66,9 +66,14 @@ final class PartLearner {
 
     /** Fits target ~ covariates with weights; out = the (unscaled) fitted values per row. */
     Step fit(double[] target, double[] weight, double[] out) {
-        if (tree != null) return new Step(tree.fit(target, weight, out), null);
+        return fit(target, weight, out, null);
+    }
+
+    /** The same, using only the covariates with use[k] (trees and component-wise learners); null = all. */
+    Step fit(double[] target, double[] weight, double[] out, boolean[] use) {
+        if (tree != null) return new Step(tree.fit(target, weight, out, use), null);
         if (comp != null) {
-            int k = comp.fit(target, weight, out);
+            int k = comp.fit(target, weight, out, use);
             return new Step(null, null, k, comp.coefficients(k).clone(), comp.specs());
         }
         return new Step(null, linear.fit(target, weight, out));

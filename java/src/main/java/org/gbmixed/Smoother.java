@@ -130,7 +130,8 @@ final class Smoother {
             for (int i = 0; i < k; i++) a[i + i * k] += 1e-10 * (lambda * meanH + meanH);
             if (!Dense.cholesky(a, k)) throw new IllegalStateException("smoother system is not positive definite");
             chol = a;
-            lastH = h.clone();
+            if (lastH == null) lastH = new double[n];
+            System.arraycopy(h, 0, lastH, 0, n);
             lastMeanH = meanH;
             scale = 1;
         }

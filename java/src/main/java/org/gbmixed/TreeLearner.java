@@ -32,6 +32,8 @@ final class TreeLearner {
     private List<Double> nodeThr, nodeVal;
     private List<long[]> nodeSet;
     private double[] h;
+    private boolean[] use;      // features this tree may split on (null = all)
+    private int first;          // the first usable feature (node totals are read from its bins)
 
     /** Per-bin sums of one node for every feature. */
     private static final class Hist {
@@ -61,7 +63,15 @@ final class TreeLearner {
      * Fits a tree to target g with weights h over all rows; writes each row's (unscaled) leaf value to out.
      */
     Tree fit(double[] g, double[] h, double[] out) {
+        return fit(g, h, out, null);
+    }
+
+    /** The same, splitting only on the features with use[k] (column subsampling); null = all. */
+    Tree fit(double[] g, double[] h, double[] out, boolean[] use) {
         this.h = h;
+        this.use = use;
+        first = 0;
+        if (use != null) while (first < bf.p && !use[first]) first++;
         for (int i = 0; i < bf.n; i++) { idx[i] = i; gh[i] = g[i] * h[i]; }
         nodeInt = new ArrayList<>();
         nodeThr = new ArrayList<>();
@@ -80,13 +90,14 @@ final class TreeLearner {
             th[t] = nodeThr.get(t); v[t] = nodeVal.get(t); sets[t] = nodeSet.get(t);
         }
         this.h = null;
+        this.use = null;
         return new Tree(f, th, sets, l, r, v);
     }
 
     /** Histogram of rows idx[lo, hi) for every feature. */
     private void build(Hist hist, int lo, int hi) {
         Parallel p = hi - lo >= PARALLEL_MIN_ROWS ? par : Parallel.SERIAL;
-        p.forEach(bf.p, k -> buildFeature(hist, k, lo, hi));
+        p.forEach(bf.p, k -> { if (use == null || use[k]) buildFeature(hist, k, lo, hi); });
     }
 
     private void buildFeature(Hist hist, int k, int lo, int hi) {
@@ -131,8 +142,9 @@ final class TreeLearner {
         int node = newNode();
         // node totals from feature 0's bins (every row is in exactly one bin of each feature)
         double sumS = 0, sumW = 0;
-        if (bf.p > 0) {
-            for (int b = 0; b < bf.nbins[0]; b++) { sumS += hist.s[b]; sumW += hist.w[b]; }
+        if (first < bf.p) {
+            int off = bf.offset[first];
+            for (int b = 0; b < bf.nbins[first]; b++) { sumS += hist.s[off + b]; sumW += hist.w[off + b]; }
         } else {
             for (int t = lo; t < hi; t++) { sumS += gh[idx[t]]; sumW += h[idx[t]]; }
         }
@@ -143,6 +155,7 @@ final class TreeLearner {
         if (depth < maxDepth && count >= 2 * minLeaf && sumW > 0) {
             double parent = sumS * sumS / sumW;
             for (int k = 0; k < bf.p; k++) {
+                if (use != null && !use[k]) continue;
                 int off = bf.offset[k], nb = bf.nbins[k];
                 int[] orderOfBins = bf.isFactor[k] ? levelOrder(hist, off, nb) : null;
                 double sL = 0, wL = 0;

@@ -168,12 +168,12 @@ class BoostingTest {
 
     @Test
     void fitsAreBitIdenticalWhateverTheThreadCount() {
-        // large enough that nodes are built in parallel (>= 4096 rows), with a factor and variance parts
-        VarianceRecoveryTest.Sim s = new VarianceRecoveryTest.Sim(71, 800, 10, true, 1.6, 1.6);
+        // large enough that nodes (>= 4096 rows) and the E-step (>= 20000 rows) run in parallel, with variance parts
+        VarianceRecoveryTest.Sim s = new VarianceRecoveryTest.Sim(71, 2100, 10, true, 1.6, 1.6);
         Model[] fits = new Model[3];
         int[] threads = {1, 2, 3};
         for (int t = 0; t < 3; t++) {
-            Config c = Problems.config().nrounds(15).maxDepth(5).minLeaf(10).minLeafCov(20).honestFolds(2)
+            Config c = Problems.config().nrounds(8).maxDepth(5).subsample(0.7).colsample(0.5).minLeaf(10).minLeafCov(20).honestFolds(2)
                     .threads(threads[t]).build();
             fits[t] = s.fit(c, true, true);
         }
