@@ -23,6 +23,8 @@ final class BinnedFeatures {
     final int[] offset;
     final double[][] threshold;  // numeric only: threshold[k][b]; null for factors
     final boolean[] isFactor;
+    /** missingBin[k] = the bin of NaN rows (the last bin), or -1 when feature k has no missing value. */
+    final int[] missingBin;
 
     BinnedFeatures(Features d, int maxBins, boolean exact, Parallel par) {
         n = d.n;
@@ -33,14 +35,25 @@ final class BinnedFeatures {
         nbins = new int[p];
         threshold = new double[p][];
         isFactor = new boolean[p];
+        missingBin = new int[p];
         par.forEach(p, k -> {
             int[] b = new int[n];
+            boolean miss = false;
+            for (int i = 0; i < n && !miss; i++) miss = Double.isNaN(d.x[i + k * n]);
             if (d.nlevels[k] > 0) {
                 isFactor[k] = true;
                 nbins[k] = d.nlevels[k];
-                for (int i = 0; i < n; i++) b[i] = (int) d.x[i + k * n];
+                for (int i = 0; i < n; i++) {
+                    double v = d.x[i + k * n];
+                    b[i] = Double.isNaN(v) ? d.nlevels[k] : (int) v;
+                }
             } else {
                 binNumeric(d.x, k * n, b, exact ? Integer.MAX_VALUE : maxBins, exact, k);
+            }
+            missingBin[k] = miss ? nbins[k] : -1;
+            if (miss) {
+                if (!isFactor[k]) for (int i = 0; i < n; i++) if (Double.isNaN(d.x[i + k * n])) b[i] = nbins[k];
+                nbins[k]++;
             }
             store(k, b);
         });
@@ -78,8 +91,10 @@ final class BinnedFeatures {
         } else {
             sorted = Arrays.copyOfRange(x, off, off + n);
         }
-        Arrays.sort(sorted);
+        Arrays.sort(sorted);                     // NaN sort last: cut them off
         int ns = sorted.length;
+        while (ns > 0 && Double.isNaN(sorted[ns - 1])) ns--;
+        if (ns == 0) { sorted = new double[] {0}; ns = 1; }   // all missing: one dummy bin
         // distinct values and their counts
         double[] uniq = new double[ns];
         int[] cnt = new int[ns];

@@ -14,7 +14,7 @@ import java.io.IOException;
  */
 public final class Model {
     private static final int MAGIC = 0x47424D58;   // "GBMX"
-    private static final int FORMAT = 3;
+    private static final int FORMAT = 4;
 
     private final String variant, learner;
     private final Ensemble mean, rho;
@@ -246,7 +246,9 @@ public final class Model {
             throw new IllegalArgumentException(name + " has length " + (x == null ? "null" : x.length) + ", expected nrow * "
                     + p + " = " + (long) nrow * p + (p > 0 && (x == null || x.length == 0)
                     ? " (this model's part depends on " + p + " covariate(s): pass them)" : ""));
-        return new Features(name, x, nrow, p, part.nlevels);
+        Features f = new Features(name, x, nrow, p, part.nlevels);
+        if (part.linear != null || part.specs != null) f.requireComplete(part.linear != null ? "linear" : "spline");
+        return f;
     }
 
     public byte[] toBytes() {

@@ -19,6 +19,7 @@ final class PartLearner {
         this.maxDepth = cfg.maxDepth;
         this.minLeaf = minLeaf;
         this.par = par;
+        if (kind != Config.Learner.TREE) f.requireComplete(kind.name().toLowerCase(java.util.Locale.ROOT));
         if (f.p > 0 && (kind == Config.Learner.SPLINE || (kind == Config.Learner.LINEAR && cfg.componentwise))) {
             comp = new ComponentwiseLearner(f, kind == Config.Learner.SPLINE, cfg.splineKnots, cfg.splineDf, par);
             linear = null;

@@ -6,15 +6,17 @@ import java.io.IOException;
 
 /**
  * A fitted regression tree on raw covariates. Node t is a leaf when feature[t] < 0 (value[t] is its output);
- * otherwise rows go left when x <= threshold[t] (numeric) or when their level code is in leftLevels[t] (factor).
+ * otherwise rows go left when x <= threshold[t] (numeric) or when their level code is in leftLevels[t] (factor),
+ * and a missing value (NaN) goes left when missingLeft[t].
  */
 final class Tree {
     final int[] feature, left, right;
     final double[] threshold, value;
     final long[][] leftLevels;   // bitset of level codes going left, factor splits only
+    final boolean[] missingLeft; // where a missing value (NaN) goes
 
-    Tree(int[] feature, double[] threshold, long[][] leftLevels, int[] left, int[] right, double[] value) {
-        this.feature = feature; this.threshold = threshold; this.leftLevels = leftLevels;
+    Tree(int[] feature, double[] threshold, long[][] leftLevels, boolean[] missingLeft, int[] left, int[] right, double[] value) {
+        this.feature = feature; this.threshold = threshold; this.leftLevels = leftLevels; this.missingLeft = missingLeft;
         this.left = left; this.right = right; this.value = value;
     }
 
@@ -26,7 +28,9 @@ final class Tree {
         while (feature[t] >= 0) {
             double v = x[i + feature[t] * nrow];
             boolean goLeft;
-            if (leftLevels[t] != null) {
+            if (Double.isNaN(v)) {
+                goLeft = missingLeft[t];
+            } else if (leftLevels[t] != null) {
                 int code = (int) v;
                 goLeft = code >= 0 && (code >> 6) < leftLevels[t].length && (leftLevels[t][code >> 6] & (1L << (code & 63))) != 0;
             } else {
@@ -49,6 +53,7 @@ final class Tree {
             out.writeInt(left[t]);
             out.writeInt(right[t]);
             out.writeDouble(value[t]);
+            out.writeBoolean(missingLeft[t]);
             long[] set = leftLevels[t];
             out.writeInt(set == null ? -1 : set.length);
             if (set != null) for (long v : set) out.writeLong(v);
@@ -61,11 +66,13 @@ final class Tree {
         int[] f = new int[n], l = new int[n], r = new int[n];
         double[] th = new double[n], v = new double[n];
         long[][] sets = new long[n][];
+        boolean[] miss = new boolean[n];
         for (int t = 0; t < n; t++) {
             f[t] = in.readInt(); th[t] = in.readDouble(); l[t] = in.readInt(); r[t] = in.readInt(); v[t] = in.readDouble();
+            miss[t] = in.readBoolean();
             int len = in.readInt();
             if (len >= 0) { sets[t] = new long[len]; for (int k = 0; k < len; k++) sets[t][k] = in.readLong(); }
         }
-        return new Tree(f, th, sets, l, r, v);
+        return new Tree(f, th, sets, miss, l, r, v);
     }
 }

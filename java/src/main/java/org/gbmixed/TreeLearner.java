@@ -9,6 +9,8 @@ import java.util.List;
  * (never the loss): a node's value is sum(h g) / sum(h), a split's gain is
  * S_L^2/W_L + S_R^2/W_R - S^2/W with S = sum(h g), W = sum(h) (weighted squared-error reduction).
  * Factor splits order the levels present in the node by their mean target and split along that order.
+ * Missing values (NaN) have a bin of their own: a numeric split tries them on either side and keeps the better
+ * (the learned default side); for a factor they are one more category.
  *
  * Histograms of (S, W, count) per bin of every feature are built once per node from its rows; for two children
  * only the smaller one is built, the larger is the parent minus it (histogram subtraction). Features are built in
@@ -31,6 +33,7 @@ final class TreeLearner {
     private List<int[]> nodeInt;          // {feature, left, right}
     private List<Double> nodeThr, nodeVal;
     private List<long[]> nodeSet;
+    private List<Boolean> nodeMissLeft;
     private double[] h;
     private boolean[] use;      // features this tree may split on (null = all)
     private int first;          // the first usable feature (node totals are read from its bins)
@@ -77,6 +80,7 @@ final class TreeLearner {
         nodeThr = new ArrayList<>();
         nodeVal = new ArrayList<>();
         nodeSet = new ArrayList<>();
+        nodeMissLeft = new ArrayList<>();
         Hist root = borrow();
         build(root, 0, bf.n);
         grow(root, out, 0, bf.n, 0);
@@ -84,14 +88,15 @@ final class TreeLearner {
         int[] f = new int[size], l = new int[size], r = new int[size];
         double[] th = new double[size], v = new double[size];
         long[][] sets = new long[size][];
+        boolean[] miss = new boolean[size];
         for (int t = 0; t < size; t++) {
             int[] a = nodeInt.get(t);
             f[t] = a[0]; l[t] = a[1]; r[t] = a[2];
-            th[t] = nodeThr.get(t); v[t] = nodeVal.get(t); sets[t] = nodeSet.get(t);
+            th[t] = nodeThr.get(t); v[t] = nodeVal.get(t); sets[t] = nodeSet.get(t); miss[t] = nodeMissLeft.get(t);
         }
         this.h = null;
         this.use = null;
-        return new Tree(f, th, sets, l, r, v);
+        return new Tree(f, th, sets, miss, l, r, v);
     }
 
     /** Histogram of rows idx[lo, hi) for every feature. */
@@ -134,6 +139,7 @@ final class TreeLearner {
         nodeThr.add(0.0);
         nodeVal.add(0.0);
         nodeSet.add(null);
+        nodeMissLeft.add(false);
         return nodeInt.size() - 1;
     }
 
@@ -152,31 +158,54 @@ final class TreeLearner {
         int bestF = -1, bestBin = -1;
         double bestGain = 0;
         long[] bestSet = null;
+        boolean bestMissLeft = false;
         if (depth < maxDepth && count >= 2 * minLeaf && sumW > 0) {
             double parent = sumS * sumS / sumW;
             for (int k = 0; k < bf.p; k++) {
                 if (use != null && !use[k]) continue;
-                int off = bf.offset[k], nb = bf.nbins[k];
-                int[] orderOfBins = bf.isFactor[k] ? levelOrder(hist, off, nb) : null;
+                int off = bf.offset[k], nb = bf.nbins[k], mb = bf.missingBin[k];
+                if (bf.isFactor[k]) {
+                    // the missing bin is one more category, ordered with the levels
+                    int[] orderOfBins = levelOrder(hist, off, nb);
+                    double sL = 0, wL = 0;
+                    int nL = 0;
+                    for (int s = 0; s < orderOfBins.length - 1; s++) {
+                        int bin = off + orderOfBins[s];
+                        sL += hist.s[bin]; wL += hist.w[bin]; nL += hist.c[bin];
+                        int nR = count - nL;
+                        if (nL < minLeaf) continue;
+                        if (nR < minLeaf) break;
+                        double gn = gain(sL, wL, sumS - sL, sumW - wL, parent);
+                        if (gn > bestGain * (1 + 1e-12) + 1e-12 * Math.abs(parent)) {
+                            bestGain = gn; bestF = k; bestBin = s;
+                            bestSet = leftSet(orderOfBins, s, nb);
+                            bestMissLeft = mb >= 0 ? (bestSet[mb >> 6] & (1L << (mb & 63))) != 0 : wL >= sumW - wL;
+                        }
+                    }
+                    continue;
+                }
+                // numeric: split after regular bin s; rows of the missing bin (if any) go left or right
+                int regular = mb >= 0 ? nb - 1 : nb;
+                double sM = mb >= 0 ? hist.s[off + mb] : 0, wM = mb >= 0 ? hist.w[off + mb] : 0;
+                int nM = mb >= 0 ? hist.c[off + mb] : 0;
                 double sL = 0, wL = 0;
                 int nL = 0;
-                int steps = orderOfBins == null ? nb : orderOfBins.length;
-                for (int s = 0; s < steps - 1; s++) {
-                    int bin = off + (orderOfBins == null ? s : orderOfBins[s]);
+                int last = nM > 0 ? regular : regular - 1;   // with missing rows, "all regular | missing" is a split too
+                for (int s = 0; s < last; s++) {
+                    int bin = off + s;
                     sL += hist.s[bin]; wL += hist.w[bin]; nL += hist.c[bin];
-                    if (hist.c[bin] == 0 && orderOfBins == null) continue;
-                    int nR = count - nL;
-                    if (nL < minLeaf) continue;
-                    if (nR < minLeaf) break;
-                    double wR = sumW - wL;
-                    if (wL <= 0 || wR <= 0) continue;
-                    double sR = sumS - sL;
-                    double gn = sL * sL / wL + sR * sR / wR - parent;
-                    if (gn > bestGain * (1 + 1e-12) + 1e-12 * Math.abs(parent)) {
-                        bestGain = gn;
-                        bestF = k;
-                        bestBin = s;
-                        bestSet = orderOfBins == null ? null : leftSet(orderOfBins, s, nb);
+                    if (hist.c[bin] == 0 && s < regular - 1) continue;
+                    for (int side = 0; side < (nM > 0 ? 2 : 1); side++) {
+                        boolean missLeft = side == 1;
+                        double sl = sL + (missLeft ? sM : 0), wl = wL + (missLeft ? wM : 0);
+                        int nl = nL + (missLeft ? nM : 0), nr = count - nl;
+                        if (nl < minLeaf || nr < minLeaf) continue;
+                        double gn = gain(sl, wl, sumS - sl, sumW - wl, parent);
+                        if (gn > bestGain * (1 + 1e-12) + 1e-12 * Math.abs(parent)) {
+                            bestGain = gn; bestF = k; bestBin = s; bestSet = null;
+                            // without missing rows here, unseen missing values follow the heavier side
+                            bestMissLeft = nM > 0 ? missLeft : wl >= sumW - wl;
+                        }
                     }
                 }
             }
@@ -191,15 +220,18 @@ final class TreeLearner {
         gain[bestF] += bestGain;
         // partition idx[lo, hi) into left then right, stable (each side keeps increasing row order)
         int nl = 0, nr = 0;
+        int missing = bf.missingBin[bestF];
         for (int t = lo; t < hi; t++) {
             int i = idx[t], b = bf.bin(bestF, i);
-            boolean goLeft = bestSet == null ? b <= bestBin : (bestSet[b >> 6] & (1L << (b & 63))) != 0;
+            boolean goLeft = bestSet != null ? (bestSet[b >> 6] & (1L << (b & 63))) != 0
+                    : b == missing ? bestMissLeft : b <= bestBin;
             if (goLeft) idx[lo + nl++] = i; else tmp[nr++] = i;
         }
         System.arraycopy(tmp, 0, idx, lo + nl, nr);
         nodeInt.get(node)[0] = bestF;
         nodeThr.set(node, bestSet == null ? bf.threshold[bestF][bestBin] : Double.NaN);
         nodeSet.set(node, bestSet);
+        nodeMissLeft.set(node, bestMissLeft);
         // children: build the smaller one's histogram, the larger one is parent - smaller
         Hist small = borrow();
         boolean leftSmall = nl <= nr;
@@ -215,6 +247,11 @@ final class TreeLearner {
         nodeInt.get(node)[1] = l;
         nodeInt.get(node)[2] = r;
         return node;
+    }
+
+    private static double gain(double sL, double wL, double sR, double wR, double parent) {
+        if (wL <= 0 || wR <= 0) return Double.NEGATIVE_INFINITY;
+        return sL * sL / wL + sR * sR / wR - parent;
     }
 
     /** Levels present in the node, sorted by mean target (ties by code). */

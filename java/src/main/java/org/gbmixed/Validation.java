@@ -22,6 +22,9 @@ final class Validation {
             if (d.nlevels[k] != b.d.nlevels[k])
                 throw new IllegalArgumentException("validation x column " + (k + 1) + " has nlevels " + d.nlevels[k]
                         + ", training " + b.d.nlevels[k]);
+        if (b.cfg.learner != Config.Learner.TREE) d.feat.requireComplete(b.cfg.learner());
+        if (b.cfg.learnerDisp != Config.Learner.TREE) d.disp.requireComplete(b.cfg.learnerDisp());
+        if (b.cfg.learnerCov != Config.Learner.TREE) d.cov.requireComplete(b.cfg.learnerCov());
         this.d = d;
         lik = new Likelihood(d);
         lc = b.lc;

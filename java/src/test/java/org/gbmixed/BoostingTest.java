@@ -167,6 +167,39 @@ class BoostingTest {
     }
 
     @Test
+    void missingValuesGoToTheLearnedSide() {
+        // y = 3 where x is missing, -1 where x <= 0.5, +1 above; a factor with missing codes too
+        int n = 300, m = 10;
+        Random rnd = new Random(11);
+        double[] x = new double[2 * n], y = new double[n], w = new double[n], z = new double[n];
+        int[] c = new int[n];
+        for (int i = 0; i < n; i++) {
+            double u = rnd.nextDouble();
+            x[i] = i % 3 == 0 ? Double.NaN : u;
+            x[i + n] = i % 5 == 0 ? Double.NaN : i % 2;
+            y[i] = (Double.isNaN(x[i]) ? 3 : u <= 0.5 ? -1 : 1) + 0.01 * rnd.nextGaussian();
+            w[i] = 1; z[i] = 1; c[i] = i % m;
+        }
+        Config cfg = Problems.config().maxDepth(2).minLeaf(5).learningRate(1).nrounds(1).honestFolds(0).build();
+        Model model = GBMixed.fit(x, n, 2, new int[] {0, 2}, y, w, c, m, z, 1, false, cfg);
+        double[] f = model.fittedFixed();
+        for (int i = 0; i < n; i++) assertEquals(y[i], f[i], 0.1, "row " + i);
+        double[] p = model.predict(new double[] {Double.NaN, 0.2, 0.9, 0, 1, Double.NaN}, 3, new int[] {-1, -1, -1},
+                new double[] {1, 1, 1});
+        assertEquals(3, p[0], 0.1);
+        assertEquals(-1, p[1], 0.1);
+        assertEquals(1, p[2], 0.1);
+        // a model round-trip keeps the routing
+        assertArrayEquals(p, GBMixed.fromBytes(model.toBytes()).predict(new double[] {Double.NaN, 0.2, 0.9, 0, 1, Double.NaN},
+                3, new int[] {-1, -1, -1}, new double[] {1, 1, 1}), 0.0);
+        // learners other than trees refuse missing values, naming the cell
+        assertMessage(() -> GBMixed.fit(x, n, 2, new int[] {0, 2}, y, w, c, m, z, 1, false,
+                Problems.config().learner("linear").build()), "x[1, 1] = NaN");
+        assertMessage(() -> GBMixed.fit(x, n, 2, new int[] {0, 2}, y, w, c, m, z, 1, false,
+                Problems.config().learner("spline").build()), "only allowed with learner \"tree\"");
+    }
+
+    @Test
     void fitsAreBitIdenticalWhateverTheThreadCount() {
         // large enough that nodes (>= 4096 rows) and the E-step (>= 20000 rows) run in parallel, with variance parts
         VarianceRecoveryTest.Sim s = new VarianceRecoveryTest.Sim(71, 2100, 10, true, 1.6, 1.6);

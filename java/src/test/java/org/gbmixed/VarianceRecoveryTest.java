@@ -134,7 +134,7 @@ class VarianceRecoveryTest {
         Sim s = new Sim(41, 400, 12, true, 1.6, 2.4), test = new Sim(42, 400, 12, true, 1.6, 2.4);
         Model gr = s.fit(config(), true, true);
         assertTrue("GRBoost".equals(gr.variant()), gr.variant());
-        double[] cov = gr.predictCov(test.wcov, test.m);        // m x 2 (diagonal G: entries (1,1), (2,2))
+        double[] cov = gr.predictCov(test.wcov, test.m);        // m x 3: (1,1), (2,1) = 0 for a diagonal G, (2,2)
         double[] logSlope = new double[test.m], trueSlope = new double[test.m];
         for (int i = 0; i < test.m; i++) { logSlope[i] = Math.log(cov[i + test.m * 2]); trueSlope[i] = test.logG[i * 2 + 1]; }
         double c = cor(logSlope, trueSlope), e = rmse(logSlope, trueSlope);
