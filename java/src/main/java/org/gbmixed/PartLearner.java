@@ -25,7 +25,7 @@ final class PartLearner {
             linear = null;
             tree = null;
             bins = null;
-        } else if (kind == Config.Learner.LINEAR && f.p > 0) {
+        } else if (kind == Config.Learner.LINEAR) {
             comp = null;
             linear = new LinearLearner(f);
             tree = null;

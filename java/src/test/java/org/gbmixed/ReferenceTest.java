@@ -88,6 +88,21 @@ class ReferenceTest {
     }
 
     @Test
+    void interceptOnlyMeanMatchesLmerML() {
+        // lmer(Reaction ~ 1 + (1 | Subject), sleepstudy, REML = FALSE, control = ctl): fixef 298.507891666667,
+        // G 1196.43633018372, sigma^2 1958.86518813217; the linear learner with no covariates
+        Problems.Sleep s = Problems.sleepstudy();
+        double[] z = new double[s.n], w = new double[s.n];
+        java.util.Arrays.fill(z, 1.0);
+        java.util.Arrays.fill(w, 1.0);
+        Config c = Problems.config().learner("linear").learningRate(1).nrounds(300).build();
+        Model m = GBMixed.fit(new double[0], s.n, 0, new int[0], s.reaction, w, s.subject, 18, z, 1, false, c);
+        rel(298.507891666667, m.linearCoefficients()[0], REL_TIGHT, "intercept");
+        rel(1196.43633018372, m.covariance()[0], REL_TIGHT, "G");
+        rel(1958.86518813217, m.sigma2(), REL_TIGHT, "sigma^2");
+    }
+
+    @Test
     void trainingLossNeverIncreasesWithTheLinearLearner() {
         // EM and a full least-squares step on the conditional residual both decrease the NLL (ECM).
         double[] loss = fitSleep(true, false).trainLoss();
