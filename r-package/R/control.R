@@ -14,7 +14,13 @@
 #' @param max_bins maximum number of histogram bins per numeric covariate, a whole number in 2..65535.
 #' @param learning_rate_disp,learning_rate_cov shrinkage for the residual-variance and random-effects
 #'   covariance learners (`NULL`: same as `learning_rate`). Used by the RBoost, GBoost and GRBoost
-#'   variants.
+#'   variants (see `dispformula` and `covformula` in [gbmixed()]). Values below `learning_rate` (e.g.
+#'   `learning_rate = 0.05`, `learning_rate_disp = 0.02`, `learning_rate_cov = 0.01`) keep the variance
+#'   functions from chasing the mean while it is still changing, and give better calibrated intervals.
+#' @param learner_disp,learner_cov base learner of the residual log-variance \eqn{\log R(x)} and of the
+#'   log-Cholesky entries of \eqn{G(w)}: `"tree"` or `"linear"` (`NULL`: same as `learner`).
+#' @param min_leaf_cov minimum number of clusters in a leaf of a tree of \eqn{G(w)} (which learns from one
+#'   row per cluster), a whole number >= 1; `NULL`: same as `min_leaf`.
 #' @param early_stopping_rounds `NULL` (no early stopping) or a whole number >= 1: stop when the
 #'   validation loss has not improved for this many rounds. Needs `validation > 0`.
 #' @param validation fraction of clusters held out to monitor the marginal negative log-likelihood,
@@ -40,6 +46,9 @@
 #' @examples
 #' gbmixed_control(nrounds = 200, learning_rate = 0.1, max_depth = 3)
 #' gbmixed_control(learner = "linear", learning_rate = 1)
+#' # slower variance parts, as recommended for the RBoost, GBoost and GRBoost variants
+#' gbmixed_control(nrounds = 300, learning_rate = 0.05, learning_rate_disp = 0.02,
+#'                 learning_rate_cov = 0.01, max_depth = 3, min_leaf_cov = 40)
 gbmixed_control <- function(nrounds = 500, learning_rate = 0.05,
                             learner = c("tree", "linear", "spline"),
                             max_depth = 4, min_leaf = 20, max_bins = 256,
@@ -49,8 +58,12 @@ gbmixed_control <- function(nrounds = 500, learning_rate = 0.05,
                             seed = NULL,
                             threads = NULL,
                             verbose = FALSE, progress = interactive(),
-                            honest_folds = NULL, exact_splits = FALSE) {
+                            honest_folds = NULL, exact_splits = FALSE,
+                            learner_disp = NULL, learner_cov = NULL, min_leaf_cov = NULL) {
   learner <- check_learner(learner)
+  if (!is.null(learner_disp)) learner_disp <- check_part_learner(learner_disp, "learner_disp")
+  if (!is.null(learner_cov)) learner_cov <- check_part_learner(learner_cov, "learner_cov")
+  if (!is.null(min_leaf_cov)) check_whole(min_leaf_cov, "min_leaf_cov", min = 1)
   check_whole(nrounds, "nrounds", min = 1)
   check_fraction(learning_rate, "learning_rate")
   check_whole(max_depth, "max_depth", min = 1, max = 30)
@@ -87,7 +100,9 @@ gbmixed_control <- function(nrounds = 500, learning_rate = 0.05,
       seed = if (is.null(seed)) NULL else as.double(seed),
       threads = if (is.null(threads)) NULL else as.integer(threads),
       verbose = verbose, progress = progress, honest_folds = as.integer(honest_folds),
-      exact_splits = exact_splits
+      exact_splits = exact_splits,
+      learner_disp = learner_disp, learner_cov = learner_cov,
+      min_leaf_cov = if (is.null(min_leaf_cov)) NULL else as.integer(min_leaf_cov)
     ),
     class = "gbmixed_control"
   )
@@ -120,6 +135,13 @@ check_learner <- function(learner) {
   }
   if (learner == "spline") {
     stop_arg("`learner = \"spline\"` is not yet available; use \"tree\" or \"linear\".")
+  }
+  learner
+}
+
+check_part_learner <- function(learner, name) {
+  if (!is.character(learner) || length(learner) != 1L || is.na(learner) || !learner %in% c("tree", "linear")) {
+    stop_arg("`", name, "` must be NULL, \"tree\" or \"linear\", not ", show_value(learner), ".")
   }
   learner
 }

@@ -1,12 +1,13 @@
 #' Fit a gradient boosted mixed model
 #'
-#' Fits \deqn{y_{ij} = f(x_{ij}) + z_{ij}^\top b_i + \varepsilon_{ij}, \quad b_i \sim N_q(0, G),
-#' \quad \varepsilon_{ij} \sim N(0, \sigma^2 / w_{ij})}{y_ij = f(x_ij) + z_ij' b_i + e_ij,
-#' b_i ~ N_q(0, G), e_ij ~ N(0, sigma^2 / w_ij)}
+#' Fits \deqn{y_{ij} = f(x_{ij}) + z_{ij}^\top b_i + \varepsilon_{ij}, \quad b_i \sim N_q(0, G(w_i)),
+#' \quad \varepsilon_{ij} \sim N(0, R(x_{ij}) / w_{ij})}{y_ij = f(x_ij) + z_ij' b_i + e_ij,
+#' b_i ~ N_q(0, G(w_i)), e_ij ~ N(0, R(x_ij) / w_ij)}
 #' where the mean \eqn{f} is an additive ensemble of base learners (regression trees, or a linear
 #' learner) boosted on the marginal Gaussian log-likelihood, and the random-effects covariance \eqn{G} and
-#' residual variance \eqn{\sigma^2} are updated along with it. With `learner = "linear"` and enough rounds
-#' the fit converges to the maximum likelihood (not REML) linear mixed model that [lme4::lmer()] fits with
+#' residual variance \eqn{R} are estimated along with it: as constants (the Base variant), or as functions
+#' boosted on their own covariates. With `learner = "linear"`, constant variances and enough rounds the fit
+#' converges to the maximum likelihood (not REML) linear mixed model that [lme4::lmer()] fits with
 #' `REML = FALSE`.
 #'
 #' The fixed part of `formula` lists the covariates of \eqn{f}: they are features of a nonparametric mean,
@@ -16,6 +17,18 @@
 #' \eqn{G}), `(1 + t || id)` uncorrelated effects (diagonal \eqn{G}), `(0 + t | id)` slope only. Exactly one
 #' random-effects term with one grouping factor is supported.
 #'
+#' **Variants.** `dispformula = ~ x1 + x3` boosts the residual log-variance \eqn{\rho(x) = \log R(x)} on
+#' those covariates (RBoost); `covformula = ~ w1 + w2` boosts the log-Cholesky entries of \eqn{G(w)} on
+#' cluster-level covariates (GBoost); both together give GRBoost; `~ 1` keeps a part constant (Base). The
+#' variant is shown by `print()` and `summary()`. Covariates of `covformula` must be constant within each
+#' cluster. The variance parts learn best somewhat slower than the mean (`learning_rate_disp`,
+#' `learning_rate_cov` in [gbmixed_control()]), and from cross-fitted residuals (`honest_folds`, on by
+#' default for trees) so that an overfitting mean does not shrink them and prediction intervals keep their
+#' level.
+#'
+#' **Treatment effects.** `treatment = "T"` names a 0/1 column that is a covariate of the mean; with a random
+#' treatment slope, `y ~ x + T + (1 + T | id)`, [cate()] gives population and cluster-specific effects.
+#'
 #' Missing values are an error (rows are never dropped silently). Character covariates are treated as
 #' factors; factors are handled natively by the tree learner and expanded to treatment contrasts by the
 #' linear learner.
@@ -24,25 +37,25 @@
 #' `options(java.parameters = "-Xmx4g")` before gbmixed (or any other package using rJava) is loaded.
 #'
 #' @param formula a two-sided formula with one random-effects term, e.g. `y ~ x1 + x2 + (1 + t | id)`.
-#' @param data a data frame containing the variables of `formula`.
-#' @param dispformula covariates of the residual log-variance; only `~ 1` (constant residual variance) is
-#'   available in this version.
-#' @param covformula cluster-level covariates of \eqn{G}; only `~ 1` (constant \eqn{G}) is available in this
-#'   version.
-#' @param treatment name of a 0/1 treatment column for conditional average treatment effects; not yet
-#'   available (must be `NULL`).
+#' @param data a data frame containing the variables of `formula`, `dispformula` and `covformula`.
+#' @param dispformula a one-sided formula: the covariates of the residual log-variance \eqn{\log R(x)}
+#'   (RBoost), or `~ 1` for a constant residual variance. Factors and character columns are allowed.
+#' @param covformula a one-sided formula: cluster-level covariates of the random-effects covariance
+#'   \eqn{G(w)} (GBoost), constant within each cluster, or `~ 1` for a constant \eqn{G}.
+#' @param treatment `NULL`, or the name of a 0/1 (or logical) column that appears in the fixed part of
+#'   `formula`: enables [cate()].
 #' @param weights `NULL`, the name of a column of `data`, or a numeric vector of positive precision weights
-#'   (the residual variance of row \eqn{j} is \eqn{\sigma^2 / w_j}, as in [lme4::lmer()]).
+#'   (the residual variance of row \eqn{j} is \eqn{R(x_j) / w_j}, as in [lme4::lmer()]).
 #' @param control settings made by [gbmixed_control()].
 #'
 #' @return An object of class `"gbmixed"`, with methods [print()][print.gbmixed],
-#'   [summary()][summary.gbmixed], [predict()][predict.gbmixed], [ranef()][ranef.gbmixed],
+#'   [summary()][summary.gbmixed], [predict()][predict.gbmixed], [cate()], [ranef()][ranef.gbmixed],
 #'   [VarCorr()][VarCorr.gbmixed], [fixef()][fixef.gbmixed], [sigma()][sigma.gbmixed], `fitted()`,
 #'   `residuals()`, `logLik()` and `nobs()`. The fitted engine model is stored as raw bytes, so the object
 #'   survives [saveRDS()] and [readRDS()] in a new R session.
 #' @references Prevett, Hui, Tho, Welsh and Westveld (2025). Gradient Boosted Mixed Models: Flexible Joint
 #'   Estimation of Mean and Variance Components for Clustered Data. arXiv:2511.00217.
-#' @seealso [gbmixed_control()], [predict.gbmixed()]
+#' @seealso [gbmixed_control()], [predict.gbmixed()], [cate()], `vignette("heteroscedastic", "gbmixed")`
 #' @export
 #' @examples
 #' fit <- gbmixed(Reaction ~ Days + (Days | Subject), lme4::sleepstudy,
@@ -50,16 +63,35 @@
 #'                                          seed = 1))
 #' fit
 #' head(predict(fit))
+#'
+#' # GRBoost: residual variance depending on x, random-intercept variance on a cluster covariate w
+#' set.seed(1)
+#' m <- 80
+#' w <- runif(m)
+#' id <- rep(seq_len(m), each = 10)
+#' d <- data.frame(id = factor(id), w = w[id], x = runif(10 * m))
+#' d$y <- sin(4 * d$x) + rnorm(m, sd = exp(w))[id] + rnorm(10 * m, sd = exp(1.5 * d$x - 1.5))
+#' gr <- gbmixed(y ~ x + (1 | id), d, dispformula = ~ x, covformula = ~ w,
+#'               control = gbmixed_control(nrounds = 60, learning_rate = 0.1,
+#'                                         learning_rate_disp = 0.05, learning_rate_cov = 0.05,
+#'                                         min_leaf_cov = 10, seed = 1))
+#' gr
+#' head(predict(gr, type = "disp"))
 gbmixed <- function(formula, data, dispformula = ~1, covformula = ~1, treatment = NULL, weights = NULL,
                     control = gbmixed_control()) {
   call <- match.call()
   require_engine()
-  check_variant_args(dispformula, covformula, treatment)
   control <- as_gbmixed_control(control)
 
   parsed <- parse_gbmixed_formula(formula, data,
                                   exclude = if (is.character(weights) && length(weights) == 1L) weights)
+  disp_side <- parse_side_formula(dispformula, "dispformula", parsed$group)
+  cov_side <- parse_side_formula(covformula, "covformula", parsed$group)
   frame <- build_training_frame(parsed, data, weights)
+  frame$disp <- build_disp_frame(disp_side, data, parsed$env, frame$nobs)
+  frame$cov <- build_cov_frame(cov_side, data, parsed$env, frame$nobs, frame$cluster, frame$cluster_levels,
+                               parsed$group)
+  frame$treatment <- build_treatment(treatment, parsed, data, frame)
   if (control$learner == "linear") check_linear_design(frame)
   check_heap(frame)
 
@@ -69,21 +101,6 @@ gbmixed <- function(formula, data, dispformula = ~1, covformula = ~1, treatment 
   run_booster(booster, control)
   model <- jcall(booster, .java_class$model, "model")
   new_gbmixed(model, parsed, frame, control, seed, call)
-}
-
-# Arguments of the variants not yet implemented by the engine.
-check_variant_args <- function(dispformula, covformula, treatment) {
-  if (!is_constant_formula(dispformula)) {
-    stop_arg("`dispformula` other than ~ 1 (the RBoost variant, covariate-dependent residual variance) ",
-             "is not yet available.")
-  }
-  if (!is_constant_formula(covformula)) {
-    stop_arg("`covformula` other than ~ 1 (the GBoost variant, covariate-dependent G) is not yet available.")
-  }
-  if (!is.null(treatment)) {
-    stop_arg("`treatment` (treatment effects) is not yet available; leave it NULL.")
-  }
-  invisible(TRUE)
 }
 
 as_gbmixed_control <- function(control) {
@@ -117,15 +134,26 @@ make_config <- function(control, seed, nclusters) {
   b <- set(b, "seed", jarg_long(seed))
   b <- set(b, "threads", jarg_int1(control$threads %||% 0L))
   b <- set(b, "honestFolds", jarg_int1(min(control$honest_folds %||% 0L, nclusters)))
+  # NULL settings of the variance parts mean "as for the mean" (gbmixed_control()); resolved here, in R
+  b <- set(b, "learningRateDisp", as.double(control$learning_rate_disp %||% control$learning_rate))
+  b <- set(b, "learningRateCov", as.double(control$learning_rate_cov %||% control$learning_rate))
+  b <- set(b, "learnerDisp", control$learner_disp %||% control$learner)
+  b <- set(b, "learnerCov", control$learner_cov %||% control$learner)
+  b <- set(b, "minLeafCov", jarg_int1(control$min_leaf_cov %||% control$min_leaf))
   jcall(b, .java_class$config, "build")
 }
 
 new_booster <- function(frame, diagonal, config) {
+  xdisp <- frame$disp$x %||% matrix(0, nrow(frame$x), 0L)
+  wcov <- frame$cov$w %||% matrix(0, length(frame$cluster_levels), 0L)
   jcall(.java_class$gbmixed, .java_class$booster, "booster",
         jarg_dbl(frame$x), jarg_int1(nrow(frame$x)), jarg_int1(ncol(frame$x)), jarg_int(frame$nlevels),
         jarg_dbl(frame$y), jarg_dbl(frame$weights), jarg_int(frame$cluster),
         jarg_int1(length(frame$cluster_levels)),
-        jarg_dbl(frame$z), jarg_int1(ncol(frame$z)), isTRUE(diagonal), config)
+        jarg_dbl(frame$z), jarg_int1(ncol(frame$z)), isTRUE(diagonal),
+        jarg_dbl(xdisp), jarg_int1(ncol(xdisp)), jarg_int(frame$disp$nlevels %||% integer()),
+        jarg_dbl(wcov), jarg_int1(ncol(wcov)), jarg_int(frame$cov$nlevels %||% integer()),
+        config)
 }
 
 # Boosting rounds run in chunks, so R can be interrupted (Ctrl-C) between them and show progress. A chunk
@@ -170,12 +198,17 @@ new_gbmixed <- function(model, parsed, frame, control, seed, call) {
   m <- length(frame$cluster_levels)
   z_names <- frame$z_names
   G <- matrix(jcall(model, "[D", "covariance"), q, q, dimnames = list(z_names, z_names))
+  G_cluster <- array(jcall(model, "[D", "clusterCovariance"), c(q, q, m),
+                     dimnames = list(z_names, z_names, frame$cluster_levels))
+  fitted_disp <- jcall(model, "[D", "fittedDisp")
   b <- matrix(jcall(model, "[D", "ranef"), m, q, dimnames = list(frame$cluster_levels, z_names))
   P <- array(jcall(model, "[D", "ranefCov"), c(q, q, m), dimnames = list(z_names, z_names, frame$cluster_levels))
   fixed <- jcall(model, "[D", "fittedFixed")
   random <- jcall(model, "[D", "fittedRandom")
   imp <- jcall(model, "[D", "importance")
   names(imp) <- names(frame$features)
+  imp_disp <- stats::setNames(jcall(model, "[D", "importanceDisp"), frame$disp$labels)
+  imp_cov <- stats::setNames(jcall(model, "[D", "importanceCov"), frame$cov$labels)
   coef <- if (control$learner == "linear") {
     stats::setNames(jcall(model, "[D", "linearCoefficients"), linear_design_names(frame$features))
   } else {
@@ -183,6 +216,15 @@ new_gbmixed <- function(model, parsed, frame, control, seed, call) {
   }
   handle <- new.env(parent = emptyenv())
   handle$model <- model
+  sigma2 <- jcall(model, "D", "sigma2")
+  loglik <- jcall(model, "D", "logLik")
+  loss <- jcall(model, "[D", "trainLoss")
+  check_engine_values(list(
+    "f(x) of the training rows" = fixed, "z'b of the training rows" = random,
+    "R(x) of the training rows" = fitted_disp, "G" = G, "G(w) of the training clusters" = G_cluster,
+    "residual variance" = sigma2, "random effects" = b, "posterior covariances of the random effects" = P,
+    "log-likelihood" = loglik, "training loss" = loss
+  ), lengths = c(frame$nobs, frame$nobs, frame$nobs, q * q, q * q * m, 1L, m * q, q * q * m, 1L, NA))
 
   structure(list(
     call = call,
@@ -201,6 +243,9 @@ new_gbmixed <- function(model, parsed, frame, control, seed, call) {
     control = control,
     seed = seed,
     variant = jcall(model, "S", "variant"),
+    disp = frame$disp,
+    cov = frame$cov,
+    treatment = frame$treatment,
     nrounds = jcall(model, "I", "nrounds"),
     nobs = frame$nobs,
     y = frame$y,
@@ -211,18 +256,43 @@ new_gbmixed <- function(model, parsed, frame, control, seed, call) {
     cluster = frame$cluster,
     fitted_fixed = fixed,
     fitted_random = random,
-    loss = jcall(model, "[D", "trainLoss"),
-    loglik = jcall(model, "D", "logLik"),
+    loss = loss,
+    loglik = loglik,
     G = G,
-    sigma2 = jcall(model, "D", "sigma2"),
+    G_cluster = G_cluster,
+    sigma2 = sigma2,
+    fitted_disp = fitted_disp,
     ranef = b,
     ranef_cov = P,
     importance = imp,
+    importance_disp = imp_disp,
+    importance_cov = imp_cov,
     coefficients = coef,
     engine_version = engine_version(),
     model_bytes = jcall(model, "[B", "toBytes"),
     handle = handle
   ), class = "gbmixed")
+}
+
+# The engine clamps the variance functions and halves steps, so a NaN or infinite value should never come
+# back; if one does, stop with a clear message rather than store or return it. `lengths` (NA: any) also
+# guards against a facade that returns arrays of an unexpected size.
+check_engine_values <- function(values, lengths = NULL) {
+  for (k in seq_along(values)) {
+    v <- values[[k]]
+    if (!is.null(lengths) && !is.na(lengths[k]) && length(v) != lengths[k]) {
+      stop("internal error: the engine returned ", length(v), " values for ", names(values)[k], ", expected ",
+           lengths[k], ".", call. = FALSE)
+    }
+    bad <- sum(!is.finite(v))
+    if (bad > 0L) {
+      stop("the engine returned ", bad, " non-finite value", if (bad > 1L) "s", " (NaN or Inf) for ",
+           names(values)[k], "; the fit is not usable. Try a smaller learning rate for the variance parts ",
+           "(learning_rate_disp, learning_rate_cov) or larger min_leaf / min_leaf_cov, and please report ",
+           "this as a bug.", call. = FALSE)
+    }
+  }
+  invisible(TRUE)
 }
 
 # The Java model behind a fitted object, rebuilt from its bytes when the handle is missing -- e.g. after

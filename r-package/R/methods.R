@@ -47,15 +47,30 @@ ranef.gbmixed <- function(object, condVar = TRUE, drop = FALSE, ...) {
 #' Variance components of a gbmixed fit
 #'
 #' The random-effects covariance matrix \eqn{G} (with standard deviations and correlations as attributes)
-#' and the residual standard deviation, in the format of [lme4::VarCorr()].
+#' and the residual standard deviation, in the format of [lme4::VarCorr()]; or, with `newdata`, the variance
+#' functions \eqn{G(w)} and \eqn{R(x)} evaluated at its rows.
+#'
+#' Without `newdata`, the result has lme4's layout. In the Base variant it holds the constant \eqn{G} and
+#' \eqn{\sigma}. When \eqn{G(w)} is boosted (GBoost, GRBoost), the matrix is the average of \eqn{G(w_i)} over
+#' the training clusters and the per-cluster matrices are in attribute `"cluster"` (a
+#' \eqn{q \times q \times m}{q x q x m} array); when \eqn{R(x)} is boosted (RBoost, GRBoost), `"sc"` is the
+#' square root of the mean of \eqn{R(x)} over the training rows (see [sigma.gbmixed()] for the values per
+#' row). Attribute `"averaged"` says which parts are such averages.
+#'
+#' With `newdata`, the result is a list of class `"VarCorr_rows.gbmixed"` with `G`, a
+#' \eqn{q \times q \times n}{q x q x n} array of \eqn{G(w)} for its rows, and `sigma`, the residual standard
+#' deviation \eqn{\sqrt{R(x)}} of each row (for weight 1). `newdata` needs the `covformula` columns (rows of
+#' clusters seen in training may omit them: the cluster's training values are used) and the `dispformula`
+#' columns; a constant part needs no columns.
 #'
 #' @param x a fitted `"gbmixed"` object.
 #' @param sigma ignored; present for compatibility with the generic.
-#' @param newdata ignored for the Base variant, whose \eqn{G} is constant.
+#' @param newdata `NULL`, or a data frame at whose rows the variance functions are evaluated.
 #' @param ... not used.
-#' @return An object of class `c("VarCorr.gbmixed", "VarCorr.merMod")`: a list with one covariance matrix
-#'   named after the grouping factor, with attributes `"stddev"` and `"correlation"`; the list has
-#'   attributes `"sc"` (residual standard deviation) and `"useSc"`.
+#' @return Without `newdata`, an object of class `c("VarCorr.gbmixed", "VarCorr.merMod")`: a list with one
+#'   covariance matrix named after the grouping factor, with attributes `"stddev"` and `"correlation"`; the
+#'   list has attributes `"sc"` (residual standard deviation), `"useSc"`, `"averaged"` and, for a boosted
+#'   \eqn{G(w)}, `"cluster"`. With `newdata`, a `"VarCorr_rows.gbmixed"` list (see Details).
 #' @method VarCorr gbmixed
 #' @export
 #' @examples
@@ -63,7 +78,21 @@ ranef.gbmixed <- function(object, condVar = TRUE, drop = FALSE, ...) {
 #'                control = gbmixed_control(nrounds = 50, learning_rate = 0.2, seed = 1))
 #' VarCorr(fit)
 #' VarCorr(fit)$Subject
+#'
+#' # a random intercept whose variance depends on a cluster-level covariate w
+#' set.seed(1)
+#' m <- 60
+#' w <- runif(m)
+#' id <- rep(seq_len(m), each = 8)
+#' d <- data.frame(id = factor(id), w = w[id], x = rnorm(8 * m))
+#' d$y <- sin(d$x) + rnorm(m, sd = exp(1.5 * w))[id] + rnorm(8 * m, sd = 0.5)
+#' gfit <- gbmixed(y ~ x + (1 | id), d, covformula = ~ w,
+#'                 control = gbmixed_control(nrounds = 40, learning_rate = 0.1, min_leaf_cov = 10,
+#'                                           seed = 1))
+#' VarCorr(gfit)                       # G averaged over the clusters
+#' VarCorr(gfit, newdata = data.frame(w = c(0.1, 0.9)))$G
 VarCorr.gbmixed <- function(x, sigma = 1, newdata = NULL, ...) {
+  if (!is.null(newdata)) return(varcorr_rows(x, newdata))
   G <- x$G
   sd <- sqrt(diag(G))
   corr <- G / outer(sd, sd)
@@ -72,12 +101,51 @@ VarCorr.gbmixed <- function(x, sigma = 1, newdata = NULL, ...) {
   attr(G, "stddev") <- stats::setNames(sd, rownames(G))
   attr(G, "correlation") <- corr
   structure(stats::setNames(list(G), x$group), sc = sqrt(x$sigma2), useSc = TRUE, diagonal = x$diagonal,
+            averaged = c(G = !is.null(x$cov), sigma = !is.null(x$disp)),
+            cluster = if (!is.null(x$cov)) x$G_cluster,
+            nclusters = length(x$cluster_levels),
             class = c("VarCorr.gbmixed", "VarCorr.merMod"))
+}
+
+varcorr_rows <- function(object, newdata) {
+  check_is_data_frame(newdata, "newdata")
+  n <- nrow(newdata)
+  G <- if (is.null(object$cov)) {
+    array(object$G, c(dim(object$G), n), dimnames = list(object$z_names, object$z_names, NULL))
+  } else {
+    wcov <- newdata_wcov(object, newdata, n, newdata_cluster_codes(object, newdata))
+    tri_to_array(if (n > 0L) engine_predict_cov(object, wcov) else numeric(0), object$z_names)
+  }
+  dimnames(G)[[3L]] <- row.names(newdata)
+  s <- sqrt(predict_disp(object, newdata, n))
+  structure(list(G = G, sigma = stats::setNames(s, row.names(newdata)), group = object$group),
+            class = "VarCorr_rows.gbmixed")
 }
 
 #' @export
 print.VarCorr.gbmixed <- function(x, digits = max(3L, getOption("digits") - 2L), ...) {
   print(format_varcorr(x, digits), quote = FALSE, right = FALSE, row.names = FALSE)
+  avg <- attr(x, "averaged")
+  if (isTRUE(avg[["G"]])) {
+    cat(" ", names(x), ": average of G(w) over the ", attr(x, "nclusters"), " training clusters\n", sep = "")
+  }
+  if (isTRUE(avg[["sigma"]])) cat(" Residual: square root of the mean of R(x) over the training rows\n")
+  invisible(x)
+}
+
+#' @export
+print.VarCorr_rows.gbmixed <- function(x, digits = max(3L, getOption("digits") - 2L), ...) {
+  G <- x$G
+  q <- dim(G)[1L]
+  nm <- dimnames(G)[[1L]]
+  idx <- lower_tri_index(q)
+  tab <- matrix(0, dim(G)[3L], nrow(idx))
+  for (k in seq_len(nrow(idx))) tab[, k] <- G[idx[k, 1L], idx[k, 2L], ]
+  out <- data.frame(tab, x$sigma^2, check.names = FALSE)
+  names(out) <- c(lower_tri_labels(nm), "var(Residual)")
+  row.names(out) <- dimnames(G)[[3L]]
+  cat("Variance functions at ", dim(G)[3L], " rows: G(w) of ", x$group, " and R(x)\n", sep = "")
+  print(out, digits = digits)
   invisible(x)
 }
 
@@ -131,31 +199,48 @@ fixef.gbmixed <- function(object, ...) {
 
 #' Residual standard deviation of a gbmixed fit
 #'
+#' The residual standard deviation \eqn{\sigma} (for weight 1), or with a boosted residual variance
+#' (RBoost, GRBoost; see `dispformula` in [gbmixed()]) the values \eqn{\sqrt{R(x)}} of the variance function.
+#'
 #' @param object a fitted `"gbmixed"` object.
-#' @param newdata `NULL` for the single residual standard deviation \eqn{\sigma} (for weight 1), or a data
-#'   frame, for one value per row (all equal in the Base variant, whose residual variance is constant).
+#' @param newdata `NULL`, or a data frame with the `dispformula` columns: one value \eqn{\sqrt{R(x)}} per row.
+#'   Without `newdata`: the single \eqn{\sigma} when the residual variance is constant, otherwise
+#'   \eqn{\sqrt{R(x)}} for each training row (for weight 1; a weighted row's standard deviation is that divided
+#'   by \eqn{\sqrt{w}}).
 #' @param ... not used.
-#' @return A number, or a vector with one value per row of `newdata`.
+#' @return A number, or a vector with one value per row.
 #' @importFrom stats sigma
 #' @export
 #' @examples
 #' fit <- gbmixed(Reaction ~ Days + (1 | Subject), lme4::sleepstudy,
 #'                control = gbmixed_control(nrounds = 50, learning_rate = 0.2, seed = 1))
 #' sigma(fit)
+#'
+#' # residual standard deviation growing with x
+#' set.seed(1)
+#' d <- data.frame(id = factor(rep(1:40, each = 10)), x = runif(400))
+#' d$y <- d$x + rnorm(40)[d$id] + rnorm(400, sd = exp(1.5 * d$x - 1))
+#' rfit <- gbmixed(y ~ x + (1 | id), d, dispformula = ~ x,
+#'                 control = gbmixed_control(nrounds = 60, learning_rate = 0.1, seed = 1))
+#' sigma(rfit, newdata = data.frame(x = c(0.1, 0.5, 0.9)))
 sigma.gbmixed <- function(object, newdata = NULL, ...) {
-  s <- sqrt(object$sigma2)
-  if (is.null(newdata)) return(s)
+  if (is.null(newdata)) {
+    if (is.null(object$disp)) return(sqrt(object$sigma2))
+    return(sqrt(object$fitted_disp))
+  }
   check_is_data_frame(newdata, "newdata")
-  rep(s, nrow(newdata))
+  sqrt(predict_disp(object, newdata, nrow(newdata)))
 }
 
 #' Fitted values, residuals, log-likelihood and number of observations of a gbmixed fit
 #'
 #' `fitted()` gives the conditional fitted values \eqn{\hat f(x) + z^\top \hat b_i} of the training rows.
 #' `residuals()` gives `y - fitted(object)` (`type = "response"`) or those divided by the residual standard
-#' deviation of each row, \eqn{\sigma / \sqrt{w}} (`type = "pearson"`). `logLik()` gives the maximised
+#' deviation of each row, \eqn{\sigma / \sqrt{w}} or, with a boosted residual variance,
+#' \eqn{\sqrt{R(x) / w}} (`type = "pearson"`). `logLik()` gives the maximised
 #' marginal (ML, not REML) log-likelihood; its `df` counts the variance parameters (the free entries of
 #' \eqn{G} and \eqn{\sigma^2}) plus, for `learner = "linear"`, the coefficients of \eqn{f}. Tree ensembles
+#' (and boosted variance functions, which count as one parameter per entry like their constant counterparts)
 #' have no fixed parameter count, so `AIC()` of a tree fit understates its complexity.
 #'
 #' @param object a fitted `"gbmixed"` object.
@@ -184,7 +269,7 @@ fitted.gbmixed <- function(object, ...) object$fitted_fixed + object$fitted_rand
 residuals.gbmixed <- function(object, type = c("response", "pearson"), ...) {
   type <- match.arg(type)
   r <- object$y - stats::fitted(object)
-  if (type == "pearson") r <- r * sqrt(object$weights) / sqrt(object$sigma2)
+  if (type == "pearson") r <- r / sqrt(object$fitted_disp / object$weights)
   r
 }
 
@@ -204,13 +289,17 @@ nobs.gbmixed <- function(object, ...) object$nobs
 
 #' Print and summarise a gbmixed fit
 #'
-#' `print()` shows the model, the data sizes, the log-likelihood and the variance components. `summary()`
-#' adds the loss curve's end points, scaled residuals, the most important covariates of the mean and, for
-#' `learner = "linear"`, the coefficients.
+#' `print()` shows the model and its variant (Base, RBoost, GBoost or GRBoost; see [gbmixed()]), the data
+#' sizes, the log-likelihood and the variance components (averaged over the data for a boosted part, with the
+#' range of \eqn{R(x)} over the training rows and of \eqn{G(w)} over the clusters). `summary()` adds the loss
+#' curve's end points, scaled residuals, quantiles of the boosted variance functions (\eqn{R(x)} over the
+#' training rows, each entry of \eqn{G(w)} over the training clusters), the most important covariates of
+#' each boosted part (mean, residual variance, random-effects covariance) and, for `learner = "linear"`, the
+#' coefficients.
 #'
 #' @param x,object a fitted `"gbmixed"` object (or its summary, for the print method of summaries).
 #' @param digits number of significant digits.
-#' @param top number of covariates to list by importance.
+#' @param top number of covariates to list by importance, per part.
 #' @param ... not used.
 #' @return `print()` returns `x` invisibly; `summary()` an object of class `"summary.gbmixed"`.
 #' @export
@@ -219,9 +308,18 @@ nobs.gbmixed <- function(object, ...) object$nobs
 #'                control = gbmixed_control(nrounds = 50, learning_rate = 0.2, seed = 1))
 #' print(fit)
 #' summary(fit)
+#'
+#' # RBoost: the residual variance depends on Days
+#' rfit <- gbmixed(Reaction ~ Days + (1 | Subject), lme4::sleepstudy, dispformula = ~ Days,
+#'                 control = gbmixed_control(nrounds = 50, learning_rate = 0.1, min_leaf = 10,
+#'                                           seed = 1))
+#' summary(rfit)
 print.gbmixed <- function(x, digits = max(3L, getOption("digits") - 3L), ...) {
   cat("Gradient boosted mixed model (", x$variant, ") fit by maximum likelihood\n", sep = "")
   cat(" Formula:", deparse1(x$formula), "\n")
+  if (!is.null(x$disp)) cat(" Residual variance R(x):", deparse1(x$disp$formula), "\n")
+  if (!is.null(x$cov)) cat(" Random-effects covariance G(w):", deparse1(x$cov$formula), "\n")
+  if (!is.null(x$treatment)) cat(" Treatment:", x$treatment$name, "\n")
   cat(" Learner: ", x$control$learner, ", ", x$nrounds, " rounds, learning rate ",
       format(x$control$learning_rate), "\n", sep = "")
   cat(" Data: ", x$nobs, " rows in ", length(x$cluster_levels), " clusters of ", x$group, "\n", sep = "")
@@ -229,6 +327,18 @@ print.gbmixed <- function(x, digits = max(3L, getOption("digits") - 3L), ...) {
   cat(" logLik: ", format(as.numeric(ll), digits = digits + 2L), " (df = ", attr(ll, "df"), ")\n", sep = "")
   cat("Variance components:\n")
   print(VarCorr.gbmixed(x), digits = digits)
+  if (!is.null(x$disp)) {
+    r <- range(x$fitted_disp)
+    cat(" R(x) ranges from ", format(r[1L], digits = digits), " to ", format(r[2L], digits = digits),
+        " over the training rows\n", sep = "")
+  }
+  if (!is.null(x$cov)) {
+    for (k in seq_along(x$z_names)) {
+      r <- range(x$G_cluster[k, k, ])
+      cat(" var(", x$z_names[k], ") in G(w) ranges from ", format(r[1L], digits = digits), " to ",
+          format(r[2L], digits = digits), " over the clusters\n", sep = "")
+    }
+  }
   if (!is.null(x$coefficients)) {
     cat("Coefficients of the linear mean:\n")
     print(x$coefficients, digits = digits)
@@ -240,11 +350,29 @@ print.gbmixed <- function(x, digits = max(3L, getOption("digits") - 3L), ...) {
 #' @export
 summary.gbmixed <- function(object, top = 10L, ...) {
   res <- stats::residuals(object, type = "pearson")
-  imp <- sort(object$importance, decreasing = TRUE)
+  top_of <- function(imp) {
+    if (!length(imp)) return(NULL)
+    imp <- sort(imp, decreasing = TRUE)
+    imp[seq_len(min(top, length(imp)))]
+  }
+  probs <- c(0, 0.1, 0.5, 0.9, 1)
+  qnames <- c("Min", "10%", "Median", "90%", "Max")
+  disp_spread <- if (!is.null(object$disp)) {
+    stats::setNames(stats::quantile(object$fitted_disp, probs, names = FALSE), qnames)
+  }
+  cov_spread <- if (!is.null(object$cov)) {
+    tri <- cluster_cov_tri(object)
+    out <- t(apply(tri, 2L, stats::quantile, probs = probs, names = FALSE))
+    dimnames(out) <- list(lower_tri_labels(object$z_names), qnames)
+    out
+  }
   sizes <- tabulate(object$cluster + 1L, length(object$cluster_levels))
   structure(list(
     call = object$call,
     formula = object$formula,
+    dispformula = object$disp$formula,
+    covformula = object$cov$formula,
+    treatment = object$treatment$name,
     variant = object$variant,
     learner = object$control$learner,
     learning_rate = object$control$learning_rate,
@@ -257,7 +385,11 @@ summary.gbmixed <- function(object, top = 10L, ...) {
     logLik = stats::logLik(object),
     residuals = stats::quantile(res, c(0, 0.25, 0.5, 0.75, 1), names = FALSE),
     varcor = VarCorr.gbmixed(object),
-    importance = imp[seq_len(min(top, length(imp)))],
+    disp_spread = disp_spread,
+    cov_spread = cov_spread,
+    importance = top_of(object$importance),
+    importance_disp = top_of(object$importance_disp),
+    importance_cov = top_of(object$importance_cov),
     coefficients = object$coefficients,
     seed = object$seed
   ), class = "summary.gbmixed")
@@ -268,6 +400,9 @@ summary.gbmixed <- function(object, top = 10L, ...) {
 print.summary.gbmixed <- function(x, digits = max(3L, getOption("digits") - 3L), ...) {
   cat("Gradient boosted mixed model (", x$variant, ") fit by maximum likelihood\n", sep = "")
   cat(" Formula:", deparse1(x$formula), "\n")
+  if (!is.null(x$dispformula)) cat(" Residual variance R(x):", deparse1(x$dispformula), "\n")
+  if (!is.null(x$covformula)) cat(" Random-effects covariance G(w):", deparse1(x$covformula), "\n")
+  if (!is.null(x$treatment)) cat(" Treatment:", x$treatment, "\n")
   cat(" Learner: ", x$learner, ", learning rate ", format(x$learning_rate), ", ", x$nrounds,
       " rounds (seed ", format(x$seed, scientific = FALSE), ")\n", sep = "")
   cat(" Training loss (NLL per row): ", format(x$loss[1L], digits = digits + 2L), " at round 0, ",
@@ -281,13 +416,26 @@ print.summary.gbmixed <- function(x, digits = max(3L, getOption("digits") - 3L),
   cat("Number of obs: ", x$nobs, ", clusters of ", x$group, ": ", x$nclusters, " (", x$cluster_sizes[1L],
       if (x$cluster_sizes[1L] != x$cluster_sizes[2L]) paste0(" to ", x$cluster_sizes[2L]), " rows each)\n",
       sep = "")
+  if (!is.null(x$disp_spread)) {
+    cat("\nResidual variance R(x) over the training rows:\n")
+    print(x$disp_spread, digits = digits)
+  }
+  if (!is.null(x$cov_spread)) {
+    cat("\nRandom-effects covariance G(w) over the training clusters:\n")
+    print(x$cov_spread, digits = digits)
+  }
   if (!is.null(x$coefficients)) {
     cat("\nCoefficients of the linear mean:\n")
     print(x$coefficients, digits = digits)
   }
-  if (length(x$importance) && any(x$importance > 0)) {
-    cat("\nImportance of covariates in the mean (gain share):\n")
-    print(round(x$importance, 4L))
+  show_imp <- function(imp, what) {
+    if (length(imp) && any(imp > 0)) {
+      cat("\nImportance of covariates in ", what, " (gain share):\n", sep = "")
+      print(round(imp, 4L))
+    }
   }
+  show_imp(x$importance, "the mean")
+  show_imp(x$importance_disp, "the residual variance R(x)")
+  show_imp(x$importance_cov, "the random-effects covariance G(w)")
   invisible(x)
 }

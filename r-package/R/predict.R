@@ -1,31 +1,40 @@
 #' Predictions and prediction intervals from a gbmixed fit
 #'
 #' Conditional predictions \eqn{\hat f(x) + z^\top \hat b_i} for rows of clusters seen in training, or
-#' population-level predictions \eqn{\hat f(x)}, with optional prediction intervals for a new observation.
+#' population-level predictions \eqn{\hat f(x)}, with optional prediction intervals for a new observation;
+#' or the variance functions \eqn{R(x)} and \eqn{G(w)} at each row.
 #'
 #' For a cluster seen in training, the interval is \eqn{\hat f(x) + z^\top \hat b_i \pm q_{1-\alpha/2}
-#' \sqrt{z^\top P_i z + \sigma^2}}{f(x) + z'b_i +- q sqrt(z' P_i z + sigma^2)}, where \eqn{P_i} is the
-#' posterior covariance of \eqn{b_i}. For a new cluster (with `allow.new.levels = TRUE`) or at population level
-#' (`re.form = NA`) it is \eqn{\hat f(x) \pm q_{1-\alpha/2} \sqrt{z^\top G z + \sigma^2}}{f(x) +- q
-#' sqrt(z' G z + sigma^2)}: wider, as the cluster's effect is unknown. The uncertainty of \eqn{\hat f} itself
-#' is not included.
+#' \sqrt{z^\top P_i z + R(x)}}{f(x) + z'b_i +- q sqrt(z' P_i z + R(x))}, where \eqn{P_i} is the
+#' posterior covariance of \eqn{b_i} and \eqn{R(x)} the residual variance (a constant \eqn{\sigma^2} unless
+#' `dispformula` was given). For a new cluster (with `allow.new.levels = TRUE`) or at population level
+#' (`re.form = NA`) it is \eqn{\hat f(x) \pm q_{1-\alpha/2} \sqrt{z^\top G(w) z + R(x)}}{f(x) +- q
+#' sqrt(z' G(w) z + R(x))}: wider, as the cluster's effect is unknown. The uncertainty of \eqn{\hat f} itself
+#' is not included. For the training rows (no `newdata`), a row with weight \eqn{w} has residual variance
+#' \eqn{R(x)/w}.
+#'
+#' `newdata` needs the covariates of the mean; for intervals also the `dispformula` covariates (when
+#' \eqn{R(x)} is boosted) and, for rows of new clusters or at population level, the `covformula` covariates
+#' (when \eqn{G(w)} is boosted; rows of clusters seen in training may omit them, their training values are
+#' used).
 #'
 #' @param object a fitted `"gbmixed"` object.
 #' @param newdata a data frame with the covariates (and, unless `re.form = NA`, the random-effects columns
 #'   and the grouping factor); `NULL` for the training rows.
 #' @param type `"response"`: \eqn{\hat f(x) + z^\top \hat b_i} (or \eqn{\hat f(x)} at population level);
-#'   `"fixed"`: \eqn{\hat f(x)}; `"random"`: \eqn{z^\top \hat b_i}; `"disp"`: the residual variance of each row;
-#'   `"cov"`: \eqn{G} for each row (a vector if there is one random effect, otherwise a matrix with one named
-#'   column per entry of the lower triangle).
+#'   `"fixed"`: \eqn{\hat f(x)}; `"random"`: \eqn{z^\top \hat b_i}; `"disp"`: the residual variance
+#'   \eqn{R(x)} of each row (training rows: \eqn{R(x)/w}); `"cov"`: \eqn{G(w)} for each row (a vector if
+#'   there is one random effect, otherwise a matrix with one named column per entry of the lower triangle).
 #' @param re.form `NULL` to use the fitted random effects; `NA` or `~0` for population-level predictions.
 #' @param allow.new.levels if `FALSE`, a level of the grouping factor not seen in training is an error; if
-#'   `TRUE`, rows of new clusters get \eqn{\hat b = 0} and intervals from \eqn{G}.
+#'   `TRUE`, rows of new clusters get \eqn{\hat b = 0} and intervals from \eqn{G(w)}.
 #' @param interval `"none"` or `"prediction"` (only with `type = "response"`).
 #' @param level coverage of the prediction intervals.
 #' @param nrounds number of boosting rounds to use; `NULL` (all rounds) is the only value supported in this
 #'   version.
 #' @param ... not used.
-#' @return A numeric vector, or with `interval = "prediction"` a data frame with columns `fit`, `lwr`, `upr`.
+#' @return A numeric vector (a matrix for `type = "cov"` with several random effects), or with
+#'   `interval = "prediction"` a data frame with columns `fit`, `lwr`, `upr`.
 #' @export
 #' @examples
 #' fit <- gbmixed(Reaction ~ Days + (Days | Subject), lme4::sleepstudy,
@@ -35,6 +44,14 @@
 #' predict(fit, nd, allow.new.levels = TRUE)
 #' predict(fit, nd, allow.new.levels = TRUE, interval = "prediction")
 #' predict(fit, nd, re.form = NA)
+#' predict(fit, nd, type = "cov")
+#'
+#' # residual variance depending on Days (RBoost): intervals widen where R(x) is large
+#' rfit <- gbmixed(Reaction ~ Days + (Days | Subject), lme4::sleepstudy, dispformula = ~ Days,
+#'                 control = gbmixed_control(nrounds = 60, learning_rate = 0.1, min_leaf = 10,
+#'                                           seed = 1))
+#' predict(rfit, nd, type = "disp")
+#' predict(rfit, nd, allow.new.levels = TRUE, interval = "prediction", level = 0.9)
 predict.gbmixed <- function(object, newdata = NULL,
                             type = c("response", "fixed", "random", "disp", "cov"),
                             re.form = NULL, allow.new.levels = FALSE,
@@ -53,16 +70,11 @@ predict.gbmixed <- function(object, newdata = NULL,
   if (interval == "prediction" && type != "response") {
     stop_arg("`interval = \"prediction\"` is available only with `type = \"response\"`.")
   }
+  if (!is.null(newdata)) check_is_data_frame(newdata, "newdata")
   n <- if (is.null(newdata)) object$nobs else nrow(newdata)
 
-  if (type == "disp") {
-    if (!is.null(newdata)) check_is_data_frame(newdata, "newdata")
-    return(if (is.null(newdata)) object$sigma2 / object$weights else rep(object$sigma2, n))
-  }
-  if (type == "cov") {
-    if (!is.null(newdata)) check_is_data_frame(newdata, "newdata")
-    return(cov_rows(object$G, n))
-  }
+  if (type == "disp") return(predict_disp(object, newdata, n))
+  if (type == "cov") return(predict_cov(object, newdata, n, allow.new.levels))
 
   if (is.null(newdata) && interval == "none") {
     # training rows: the fitted values stored with the object
@@ -77,7 +89,10 @@ predict.gbmixed <- function(object, newdata = NULL,
     x <- object$x
     z <- object$z
     cluster <- if (population) rep(-1L, n) else object$cluster
-    resid_var <- object$sigma2 / object$weights
+    xdisp <- training_xdisp(object)
+    wcov <- training_wcov(object)
+    # the engine's variance holds R(x) for weight 1; training rows have R(x) / w
+    resid_var <- object$fitted_disp / object$weights
   } else {
     need_z <- interval == "prediction" || (!population && type != "fixed")
     nd <- build_newdata_frame(object, newdata, need_z = need_z, need_cluster = !population && type != "fixed",
@@ -85,31 +100,87 @@ predict.gbmixed <- function(object, newdata = NULL,
     x <- nd$x
     z <- nd$z
     cluster <- nd$cluster
-    resid_var <- rep(object$sigma2, n)
+    if (interval == "prediction") {
+      xdisp <- newdata_xdisp(object, newdata, n)
+      # G(w) is needed for rows of new clusters and at population level; known clusters may omit w
+      known <- if (population) newdata_cluster_codes(object, newdata) else cluster
+      wcov <- newdata_wcov(object, newdata, n, known)
+    } else {
+      xdisp <- placeholder_features(object$disp, n)
+      wcov <- placeholder_features(object$cov, n)
+    }
+    resid_var <- NULL
   }
   if (n == 0L) {
     out <- numeric(0)
     return(if (interval == "prediction") data.frame(fit = out, lwr = out, upr = out) else out)
   }
-  pr <- engine_predict(object, x, cluster, z)
+  pr <- engine_predict(object, x, cluster, z, xdisp, wcov)
   fit <- switch(type,
     fixed = pr$fixed,
     random = pr$random,
     response = pr$fixed + pr$random
   )
   if (interval == "none") return(fit)
-  # the engine's variance holds sigma^2 for weight 1; swap in sigma^2 / w for weighted training rows
-  v <- pr$variance - object$sigma2 + resid_var
+  v <- pr$variance
+  if (!is.null(resid_var)) v <- v - object$fitted_disp + resid_var
+  check_engine_values(list("predictive variances" = v))
   half <- stats::qnorm(1 - (1 - level) / 2) * sqrt(v)
   data.frame(fit = fit, lwr = fit - half, upr = fit + half)
 }
 
-# f(x), z'bhat and the predictive variance of a new y, from the engine.
-engine_predict <- function(object, x, cluster, z) {
+# type = "disp": R(x) per row (training rows: R(x) / w).
+predict_disp <- function(object, newdata, n) {
+  if (is.null(newdata)) return(object$fitted_disp / object$weights)
+  if (is.null(object$disp)) return(rep(object$sigma2, n))
+  if (n == 0L) return(numeric(0))
+  xdisp <- newdata_xdisp(object, newdata, n)
+  out <- jcall(engine_model(object), "[D", "predictDisp", jarg_dbl(xdisp), jarg_int1(n))
+  check_engine_values(list("R(x)" = out), lengths = n)
+  out
+}
+
+# type = "cov": G(w) per row, a vector (q = 1) or a matrix with one column per lower-triangle entry.
+predict_cov <- function(object, newdata, n, allow.new.levels) {
+  if (is.null(newdata)) {
+    tri <- cluster_cov_tri(object)[object$cluster + 1L, , drop = FALSE]
+    return(format_cov_rows(tri, object$z_names))
+  }
+  if (is.null(object$cov)) {
+    G <- object$G
+    tri <- matrix(G[lower_tri_index(nrow(G))], n, nrow(lower_tri_index(nrow(G))), byrow = TRUE)
+    return(format_cov_rows(tri, object$z_names))
+  }
+  if (n == 0L) return(format_cov_rows(matrix(0, 0L, length(object$z_names) * (length(object$z_names) + 1L) / 2L),
+                                      object$z_names))
+  wcov <- newdata_wcov(object, newdata, n, newdata_cluster_codes(object, newdata))
+  tri <- engine_predict_cov(object, wcov)
+  format_cov_rows(tri, object$z_names)
+}
+
+# G(w) from the engine: n x q(q+1)/2 lower-triangle entries.
+engine_predict_cov <- function(object, wcov) {
+  n <- nrow(wcov)
+  q <- length(object$z_names)
+  ntri <- q * (q + 1L) / 2L
+  out <- jcall(engine_model(object), "[D", "predictCov", jarg_dbl(wcov), jarg_int1(n))
+  check_engine_values(list("G(w)" = out), lengths = n * ntri)
+  matrix(out, n, ntri)
+}
+
+# Covariates that the engine needs in the right shape but whose values do not matter for the result
+# (the variance parts when no interval is asked for): zeros are valid codes for factors too.
+placeholder_features <- function(part, n) matrix(0, n, length(part$labels))
+
+# f(x), z'bhat and the predictive variance of a new y, from the engine (the six-argument Model.predict:
+# R(x) from xdisp, P_i for existing clusters, G(w) from wcov for new ones).
+engine_predict <- function(object, x, cluster, z, xdisp = placeholder_features(object$disp, nrow(x)),
+                           wcov = placeholder_features(object$cov, nrow(x))) {
   n <- nrow(x)
   model <- engine_model(object)
-  out <- jcall(model, "[D", "predict", jarg_dbl(x), jarg_int1(n), jarg_int(cluster), jarg_dbl(z))
-  if (length(out) != 3L * n) stop("internal error: the engine returned ", length(out), " values for ", n, " rows.")
+  out <- jcall(model, "[D", "predict", jarg_dbl(x), jarg_int1(n), jarg_int(cluster), jarg_dbl(z),
+               jarg_dbl(xdisp), jarg_dbl(wcov))
+  check_engine_values(list("predictions" = out), lengths = 3L * n)
   list(fixed = out[seq_len(n)], random = out[n + seq_len(n)], variance = out[2L * n + seq_len(n)])
 }
 
@@ -124,15 +195,4 @@ is_population_re_form <- function(re.form, object) {
   }
   stop_arg("`re.form` must be NULL (use the random effects), NA or ~0 (population level), not ",
            deparse1(re.form), ".")
-}
-
-# G for each of n rows: a vector when q = 1, else one named column per lower-triangle entry.
-cov_rows <- function(G, n) {
-  q <- nrow(G)
-  if (q == 1L) return(rep(G[1L, 1L], n))
-  idx <- which(lower.tri(G, diag = TRUE), arr.ind = TRUE)
-  nm <- rownames(G)
-  labels <- ifelse(idx[, 1L] == idx[, 2L], paste0("var(", nm[idx[, 1L]], ")"),
-                   paste0("cov(", nm[idx[, 1L]], ",", nm[idx[, 2L]], ")"))
-  matrix(G[idx], n, nrow(idx), byrow = TRUE, dimnames = list(NULL, labels))
 }

@@ -62,10 +62,7 @@ test_that("formula errors are explained", {
   expect_error(fit_small(formula = y ~ x1 + id + (1 | id)), "grouping factor `id` cannot also be a covariate")
 })
 
-test_that("variants and settings the engine does not have yet are refused, not ignored", {
-  expect_error(gbmixed(y ~ x1 + (1 | id), small, dispformula = ~ x1), "dispformula.*not yet available")
-  expect_error(gbmixed(y ~ x1 + (1 | id), small, covformula = ~ x1), "covformula.*not yet available")
-  expect_error(gbmixed(y ~ x1 + (1 | id), small, treatment = "g"), "treatment.*not yet available")
+test_that("settings the engine does not have yet are refused, not ignored", {
   expect_error(fit_small(validation = 0.2), "not yet supported by the engine: `validation`")
   expect_error(fit_small(subsample = 0.5), "`subsample`")
 })

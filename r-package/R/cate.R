@@ -1,0 +1,107 @@
+#' Conditional average treatment effects
+#'
+#' Treatment effects from a gbmixed fit with `treatment = "T"` (a 0/1 column that is a covariate of the
+#' mean, usually also a random slope: `y ~ x1 + x2 + T + (1 + T | id)`).
+#'
+#' The population-level effect (conditional average treatment effect, CATE) at covariates \eqn{x} is
+#' \deqn{\hat\tau(x) = \hat f(x, T = 1) - \hat f(x, T = 0),}{tau(x) = f(x, T = 1) - f(x, T = 0),}
+#' the difference of the fitted mean with the treatment column set to 1 and to 0 (the value of the
+#' treatment column in `newdata` does not matter).
+#'
+#' **Intervals.** The engine estimates no sampling variance for \eqn{\hat f} (a boosted ensemble has no
+#' standard errors), so the population CATE comes without an interval: `lwr` and `upr` are `NA` when
+#' `by_cluster = FALSE`. With `by_cluster = TRUE`, the effect in a cluster is \eqn{\hat\tau(x) + \hat b_{i,T}}
+#' (its BLUP of the random treatment slope) with the interval
+#' \eqn{\pm q_{1-\alpha/2} \sqrt{P_i[T,T]}}{+- q sqrt(P_i[T,T])} from the posterior covariance \eqn{P_i} of the
+#' cluster's random effects; for a cluster not seen in training it is \eqn{\hat\tau(x)} with
+#' \eqn{\pm q_{1-\alpha/2} \sqrt{G_{TT}(w)}}{+- q sqrt(G_TT(w))}, the spread of treatment effects between
+#' clusters. These intervals treat \eqn{\hat\tau} as known: they describe how a cluster's effect departs from
+#' the population effect, and are too narrow where \eqn{\hat\tau(x)} itself is poorly estimated.
+#'
+#' @param object a fitted `"gbmixed"` object with a `treatment`.
+#' @param newdata a data frame with the covariates of the mean (the treatment column may be omitted); with
+#'   `by_cluster = TRUE` also the grouping factor (levels not seen in training are new clusters) and, for
+#'   new clusters of a fit with `covformula`, its columns. `NULL`: the training rows.
+#' @param level coverage of the intervals (with `by_cluster = TRUE`).
+#' @param by_cluster `FALSE` for the population effect \eqn{\hat\tau(x)}; `TRUE` for the effect in each row's
+#'   cluster, which needs the treatment as a random slope, e.g. `(1 + T | id)`.
+#' @param ... not used.
+#' @return A data frame with columns `estimate`, `lwr` and `upr`, one row per row of `newdata`.
+#' @seealso [gbmixed()], [predict.gbmixed()]
+#' @export
+#' @examples
+#' set.seed(1)
+#' m <- 60
+#' id <- rep(seq_len(m), each = 10)
+#' d <- data.frame(id = factor(id), x = runif(10 * m), trt = rbinom(10 * m, 1, 0.5))
+#' b <- cbind(rnorm(m), rnorm(m, sd = 0.5))
+#' d$y <- sin(3 * d$x) + d$trt * (1 + d$x) + b[id, 1] + b[id, 2] * d$trt + rnorm(10 * m, sd = 0.5)
+#' fit <- gbmixed(y ~ x + trt + (1 + trt | id), d, treatment = "trt",
+#'                control = gbmixed_control(nrounds = 100, learning_rate = 0.1, seed = 1))
+#' nd <- data.frame(x = c(0.2, 0.8), id = c("1", "a new clinic"))
+#' cate(fit, nd)                      # population effect tau(x), no interval
+#' cate(fit, nd, by_cluster = TRUE)   # cluster 1's effect, and a new cluster's
+cate <- function(object, ...) UseMethod("cate")
+
+#' @rdname cate
+#' @export
+cate.gbmixed <- function(object, newdata = NULL, level = 0.95, by_cluster = FALSE, ...) {
+  trt <- object$treatment
+  if (is.null(trt)) {
+    stop_arg("this fit has no treatment: refit with gbmixed(..., treatment = \"<0/1 column>\") to use cate().")
+  }
+  check_number(level, "level", lower = 0, upper = 1, lower_open = TRUE, upper_open = TRUE)
+  check_flag(by_cluster, "by_cluster")
+  if (by_cluster && is.na(trt$z_col)) {
+    stop_arg("`by_cluster = TRUE` needs the treatment `", trt$name, "` as a random slope in `formula`, e.g. (1 + ",
+             trt$name, " | ", object$group, "); this fit's random effects are ",
+             paste0("`", object$z_names, "`", collapse = ", "), ".")
+  }
+  if (is.null(newdata)) {
+    x <- object$x
+    cluster <- object$cluster
+  } else {
+    check_is_data_frame(newdata, "newdata")
+    if (!trt$name %in% names(newdata)) newdata[[trt$name]] <- if (trt$logical) FALSE else 0
+    if (by_cluster) check_columns_exist(newdata, object$group, "newdata")
+    x <- build_newdata_frame(object, newdata, need_z = FALSE, need_cluster = FALSE)$x
+    cluster <- if (by_cluster) newdata_cluster_codes(object, newdata) else NULL
+  }
+  n <- nrow(x)
+  if (n == 0L) return(data.frame(estimate = numeric(0), lwr = numeric(0), upr = numeric(0)))
+  x1 <- x0 <- x
+  x1[, trt$feature] <- 1
+  x0[, trt$feature] <- 0
+  tau <- engine_fixed(object, x1) - engine_fixed(object, x0)
+  if (!by_cluster) return(data.frame(estimate = tau, lwr = NA_real_, upr = NA_real_))
+
+  k <- trt$z_col
+  old <- cluster >= 0L
+  est <- tau
+  sd <- numeric(n)
+  est[old] <- tau[old] + object$ranef[cluster[old] + 1L, k]
+  sd[old] <- sqrt(object$ranef_cov[k, k, cluster[old] + 1L])
+  if (any(!old)) {
+    new_rows <- which(!old)
+    wcov <- if (is.null(newdata)) training_wcov(object)[new_rows, , drop = FALSE]
+            else newdata_wcov(object, newdata[new_rows, , drop = FALSE], length(new_rows))
+    tri <- if (is.null(object$cov)) {
+      matrix(object$G[lower_tri_index(length(object$z_names))], length(new_rows),
+             nrow(lower_tri_index(length(object$z_names))), byrow = TRUE)
+    } else {
+      engine_predict_cov(object, wcov)
+    }
+    idx <- lower_tri_index(length(object$z_names))
+    col <- which(idx[, 1L] == k & idx[, 2L] == k)
+    sd[new_rows] <- sqrt(tri[, col])
+  }
+  half <- stats::qnorm(1 - (1 - level) / 2) * sd
+  check_engine_values(list("treatment effects" = est, "their standard deviations" = sd))
+  data.frame(estimate = est, lwr = est - half, upr = est + half)
+}
+
+# f(x) for the rows of an encoded covariate matrix (population level).
+engine_fixed <- function(object, x) {
+  n <- nrow(x)
+  engine_predict(object, x, rep(-1L, n), matrix(0, n, length(object$z_names)))$fixed
+}
