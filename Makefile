@@ -1,0 +1,69 @@
+# gbmixed: build / test front door. `make help` lists the targets.
+# Every target that needs R installs it first (make deps: Debian apt only; CRAN is never contacted).
+
+SHELL   := /bin/bash
+MVN     ?= mvn
+MVNFLAGS ?= -B -ntp
+RSCRIPT ?= Rscript
+JAR     := target/gbmixed-engine.jar
+VERSION  = $(shell sed -n 's/^Version:[[:space:]]*//p' r-package/DESCRIPTION 2>/dev/null)
+TARBALL  = build/gbmixed_$(VERSION).tar.gz
+
+# One maven at a time on target/, one R CMD INSTALL at a time on the library.
+.NOTPARALLEL:
+.PHONY: help deps jar assemble build install demo test test-java test-r check clean
+
+help:
+	@echo "make demo     fit sleepstudy and show print/summary/predict (installs what is missing first)"
+	@echo "make test     all tests: JUnit (mvn test) then testthat against the installed package"
+	@echo "make check    R CMD check --as-cran (offline) on the built tarball"
+	@echo "make deps     install missing system/R packages from Debian apt"
+	@echo "make jar      build $(JAR) (mvn package -DskipTests)"
+	@echo "make build    assemble build/gbmixed/ and R CMD build it into build/gbmixed_<version>.tar.gz"
+	@echo "make install  jar + R package into the R library"
+	@echo "make clean    remove build/ and target/"
+
+deps:
+	@tools/install-deps.sh
+
+# (Maven 3.8 prints stray ANSI resets under -q even in batch mode: strip them.)
+jar:
+	@echo "$(MVN) $(MVNFLAGS) -q package -DskipTests"
+	@set -o pipefail; $(MVN) $(MVNFLAGS) -q package -DskipTests 2>&1 | sed -e 's/\x1b\[[0-9;]*m//g'
+	@ls -l $(JAR) | awk '{print "jar: " $$NF " (" $$5 " bytes)"}'
+
+# build/gbmixed/: r-package/ + inst/ + vignettes/ + the jar + the Java sources.
+assemble: jar
+	@tools/assemble.sh
+
+build: deps assemble
+	@tools/build.sh
+
+install: deps assemble
+	@tools/install.sh
+
+demo: install
+	$(RSCRIPT) tools/demo.R
+
+test-java:
+	@set -o pipefail; $(MVN) $(MVNFLAGS) test 2>&1 | sed -e 's/\x1b\[[0-9;]*m//g'
+
+test-r: install
+	$(RSCRIPT) tools/test.R r-package/tests/testthat
+
+# JUnit first (Surefire prints its summary), then testthat against the installed package; both always run.
+# The last line is testthat's "testthat: N passed, N failed, N skipped"; the exit status is non-zero if either failed.
+test: install
+	@set -o pipefail; rc=0; \
+	echo "$(MVN) $(MVNFLAGS) test"; \
+	$(MVN) $(MVNFLAGS) test 2>&1 | sed -e 's/\x1b\[[0-9;]*m//g' \
+	  || { rc=1; echo "test: JUnit tests FAILED (Surefire report above)"; }; \
+	echo "$(RSCRIPT) tools/test.R r-package/tests/testthat"; \
+	$(RSCRIPT) tools/test.R r-package/tests/testthat || rc=1; \
+	exit $$rc
+
+check: build
+	@tools/check.sh
+
+clean:
+	rm -rf build target
