@@ -38,6 +38,14 @@
 #'
 #' @param formula a two-sided formula with one random-effects term, e.g. `y ~ x1 + x2 + (1 + t | id)`.
 #' @param data a data frame containing the variables of `formula`, `dispformula` and `covformula`.
+#' @section Numerical safety:
+#' The variance functions are clamped: \eqn{R(x)} stays within a factor \eqn{10^8} of the variance of the
+#' response (either way), each diagonal entry of \eqn{G(w)} within a factor \eqn{10^8} of
+#' \eqn{\mathrm{var}(y) / \mathrm{mean}(z_k^2)}, and the off-diagonal Cholesky entries within \eqn{10^4} times
+#' the square root of that scale. A variance step that would raise the training negative log-likelihood by more
+#' than \eqn{10^{-6}} per observation is halved (up to 8 times) and otherwise skipped for that round, so no NaN or
+#' infinite value reaches the fitted object.
+#'
 #' @param dispformula a one-sided formula: the covariates of the residual log-variance \eqn{\log R(x)}
 #'   (RBoost), or `~ 1` for a constant residual variance. Factors and character columns are allowed.
 #' @param covformula a one-sided formula: cluster-level covariates of the random-effects covariance
