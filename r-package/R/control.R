@@ -5,10 +5,13 @@
 #'
 #' @param nrounds number of boosting rounds, a whole number >= 1.
 #' @param learning_rate shrinkage of each base learner of the mean, in (0, 1].
-#' @param learner base learner of the mean: `"tree"` (regression trees) or `"linear"` (a linear model in
+#' @param learner base learner of the mean: `"tree"` (regression trees), `"linear"` (a linear model in
 #'   the covariates, with factors expanded to treatment contrasts; with `learning_rate = 1` and enough
-#'   rounds the fit converges to the maximum likelihood linear mixed model). `"spline"` is not yet
-#'   available.
+#'   rounds the fit converges to the maximum likelihood linear mixed model) or `"spline"` (component-wise
+#'   P-splines, as mboost's `bbs`: each round fits a penalised cubic spline of every numeric covariate, a
+#'   ridge-penalised effect of every factor, and keeps the best one, so the fit is additive: one smooth
+#'   function per covariate, see `partial_dependence()`). A list such as
+#'   `list(mean = "tree", disp = "spline", cov = "spline")` sets the learner of each part at once.
 #' @param max_depth maximum depth of each tree, a whole number in 1..30.
 #' @param min_leaf minimum number of rows in a tree leaf, a whole number >= 1.
 #' @param max_bins maximum number of histogram bins per numeric covariate, a whole number in 2..65535.
@@ -18,7 +21,12 @@
 #'   `learning_rate = 0.05`, `learning_rate_disp = 0.02`, `learning_rate_cov = 0.01`) keep the variance
 #'   functions from chasing the mean while it is still changing, and give better calibrated intervals.
 #' @param learner_disp,learner_cov base learner of the residual log-variance \eqn{\log R(x)} and of the
-#'   log-Cholesky entries of \eqn{G(w)}: `"tree"` or `"linear"` (`NULL`: same as `learner`).
+#'   log-Cholesky entries of \eqn{G(w)}: `"tree"`, `"linear"` or `"spline"` (`NULL`: same as `learner`).
+#' @param spline_df,spline_knots degrees of freedom of each P-spline (and of each factor's ridge) base learner,
+#'   a number >= 1 (the smoothing parameter is set so that the smoother has these df), and the number of
+#'   interior knots of each cubic B-spline basis.
+#' @param componentwise with `learner = "linear"`: fit one covariate at a time (component-wise linear boosting,
+#'   as mboost's `bols`) instead of all covariates at once.
 #' @param min_leaf_cov minimum number of clusters in a leaf of a tree of \eqn{G(w)} (which learns from one
 #'   row per cluster), a whole number >= 1; `NULL`: same as `min_leaf`.
 #' @param early_stopping_rounds `NULL` (no early stopping) or a whole number >= 1: stop when the
@@ -35,7 +43,8 @@
 #'   parts, or `0` for none. The residual variance and \eqn{G} are then estimated from residuals of auxiliary
 #'   means that did not see the cluster, so that an overfitting mean does not shrink them and prediction
 #'   intervals keep their level (costs `honest_folds` extra mean fits per round). `NULL` (the default): 3 for
-#'   `learner = "tree"`, 0 for `learner = "linear"` (whose fit is then exactly the maximum likelihood one).
+#'   `learner = "tree"` or `"spline"`, 0 for `learner = "linear"` (whose fit is then exactly the maximum
+#'   likelihood one).
 #'   Capped at the number of clusters.
 #' @param exact_splits `TRUE` to search every distinct value of a numeric covariate for tree splits instead of
 #'   histogram bins (slower; mainly for testing).
@@ -59,10 +68,20 @@ gbmixed_control <- function(nrounds = 500, learning_rate = 0.05,
                             threads = NULL,
                             verbose = FALSE, progress = interactive(),
                             honest_folds = NULL, exact_splits = FALSE,
-                            learner_disp = NULL, learner_cov = NULL, min_leaf_cov = NULL) {
+                            learner_disp = NULL, learner_cov = NULL, min_leaf_cov = NULL,
+                            spline_df = 4, spline_knots = 20, componentwise = FALSE) {
+  if (is.list(learner)) {
+    parts <- learner_list(learner, learner_disp, learner_cov)
+    learner <- parts$mean
+    learner_disp <- parts$disp
+    learner_cov <- parts$cov
+  }
   learner <- check_learner(learner)
   if (!is.null(learner_disp)) learner_disp <- check_part_learner(learner_disp, "learner_disp")
   if (!is.null(learner_cov)) learner_cov <- check_part_learner(learner_cov, "learner_cov")
+  check_number(spline_df, "spline_df", lower = 1, upper = 1000)
+  check_whole(spline_knots, "spline_knots", min = 1, max = 1000)
+  check_flag(componentwise, "componentwise")
   if (!is.null(min_leaf_cov)) check_whole(min_leaf_cov, "min_leaf_cov", min = 1)
   check_whole(nrounds, "nrounds", min = 1)
   check_fraction(learning_rate, "learning_rate")
@@ -87,7 +106,7 @@ gbmixed_control <- function(nrounds = 500, learning_rate = 0.05,
     check_whole(honest_folds, "honest_folds", min = 0)
     if (honest_folds == 1) stop_arg("`honest_folds` must be 0 (off) or at least 2, not 1.")
   }
-  if (is.null(honest_folds)) honest_folds <- if (learner == "tree") 3L else 0L
+  if (is.null(honest_folds)) honest_folds <- if (learner == "linear") 0L else 3L
 
   structure(
     list(
@@ -102,6 +121,7 @@ gbmixed_control <- function(nrounds = 500, learning_rate = 0.05,
       verbose = verbose, progress = progress, honest_folds = as.integer(honest_folds),
       exact_splits = exact_splits,
       learner_disp = learner_disp, learner_cov = learner_cov,
+      spline_df = as.double(spline_df), spline_knots = as.integer(spline_knots), componentwise = componentwise,
       min_leaf_cov = if (is.null(min_leaf_cov)) NULL else as.integer(min_leaf_cov)
     ),
     class = "gbmixed_control"
@@ -133,17 +153,27 @@ check_learner <- function(learner) {
   if (!is.character(learner) || length(learner) != 1L || is.na(learner) || !learner %in% choices) {
     stop_arg("`learner` must be one of \"tree\", \"linear\" or \"spline\", not ", show_value(learner), ".")
   }
-  if (learner == "spline") {
-    stop_arg("`learner = \"spline\"` is not yet available; use \"tree\" or \"linear\".")
-  }
   learner
 }
 
 check_part_learner <- function(learner, name) {
-  if (!is.character(learner) || length(learner) != 1L || is.na(learner) || !learner %in% c("tree", "linear")) {
-    stop_arg("`", name, "` must be NULL, \"tree\" or \"linear\", not ", show_value(learner), ".")
+  choices <- c("tree", "linear", "spline")
+  if (!is.character(learner) || length(learner) != 1L || is.na(learner) || !learner %in% choices) {
+    stop_arg("`", name, "` must be NULL, \"tree\", \"linear\" or \"spline\", not ", show_value(learner), ".")
   }
   learner
+}
+
+# learner = list(mean = , disp = , cov = ): one learner per model part.
+learner_list <- function(learner, learner_disp, learner_cov) {
+  nm <- names(learner)
+  if (is.null(nm) || any(!nzchar(nm)) || any(!nm %in% c("mean", "disp", "cov")) || anyDuplicated(nm)) {
+    stop_arg("a `learner` list must be named by model part: list(mean = , disp = , cov = ), not names ",
+             paste0("\"", nm, "\"", collapse = ", "), ".")
+  }
+  if (!is.null(learner$disp) && !is.null(learner_disp)) stop_arg("give the disp learner once: in `learner` or in `learner_disp`.")
+  if (!is.null(learner$cov) && !is.null(learner_cov)) stop_arg("give the cov learner once: in `learner` or in `learner_cov`.")
+  list(mean = learner$mean %||% "tree", disp = learner$disp %||% learner_disp, cov = learner$cov %||% learner_cov)
 }
 
 check_whole <- function(x, name, min = -Inf, max = .Machine$integer.max) {

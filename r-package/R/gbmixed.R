@@ -100,7 +100,7 @@ gbmixed <- function(formula, data, dispformula = ~1, covformula = ~1, treatment 
   frame$cov <- build_cov_frame(cov_side, data, parsed$env, frame$nobs, frame$cluster, frame$cluster_levels,
                                parsed$group)
   frame$treatment <- build_treatment(treatment, parsed, data, frame)
-  if (control$learner == "linear") check_linear_design(frame)
+  if (control$learner == "linear" && !isTRUE(control$componentwise)) check_linear_design(frame)
   check_heap(frame)
 
   seed <- control$seed %||% sample.int(.Machine$integer.max, 1L)
@@ -148,6 +148,9 @@ make_config <- function(control, seed, nclusters) {
   b <- set(b, "learnerDisp", control$learner_disp %||% control$learner)
   b <- set(b, "learnerCov", control$learner_cov %||% control$learner)
   b <- set(b, "minLeafCov", jarg_int1(control$min_leaf_cov %||% control$min_leaf))
+  b <- set(b, "componentwise", isTRUE(control$componentwise))
+  b <- set(b, "splineDf", as.double(control$spline_df %||% 4))
+  b <- set(b, "splineKnots", jarg_int1(control$spline_knots %||% 20L))
   jcall(b, .java_class$config, "build")
 }
 
@@ -217,7 +220,7 @@ new_gbmixed <- function(model, parsed, frame, control, seed, call) {
   names(imp) <- names(frame$features)
   imp_disp <- stats::setNames(jcall(model, "[D", "importanceDisp"), frame$disp$labels)
   imp_cov <- stats::setNames(jcall(model, "[D", "importanceCov"), frame$cov$labels)
-  coef <- if (control$learner == "linear") {
+  coef <- if (control$learner == "linear" && !isTRUE(control$componentwise)) {
     stats::setNames(jcall(model, "[D", "linearCoefficients"), linear_design_names(frame$features))
   } else {
     NULL

@@ -24,7 +24,15 @@ test_that("every bad control value is refused with a message naming the argument
   expect_error(gbmixed_control(learning_rate = 0), "`learning_rate` must be a single number in \\(0, 1\\]")
   expect_error(gbmixed_control(learning_rate = 1.5), "`learning_rate`")
   expect_error(gbmixed_control(learning_rate = NA_real_), "`learning_rate`")
-  expect_error(gbmixed_control(learner = "spline"), "\"spline\"` is not yet available")
+  expect_identical(gbmixed_control(learner = "spline")$learner, "spline")
+  expect_identical(gbmixed_control(learner = "spline")$honest_folds, 3L)
+  expect_error(gbmixed_control(spline_df = 0.5), "`spline_df` must be a single number in \\[1, 1000\\]")
+  expect_error(gbmixed_control(spline_knots = 0), "`spline_knots`")
+  expect_error(gbmixed_control(componentwise = NA), "`componentwise` must be TRUE or FALSE")
+  parts <- gbmixed_control(learner = list(mean = "tree", disp = "spline", cov = "linear"))
+  expect_identical(c(parts$learner, parts$learner_disp, parts$learner_cov), c("tree", "spline", "linear"))
+  expect_error(gbmixed_control(learner = list(mean = "tree", variance = "spline")), "named by model part")
+  expect_error(gbmixed_control(learner = list(disp = "tree"), learner_disp = "linear"), "give the disp learner once")
   expect_error(gbmixed_control(learner = "forest"), "`learner` must be one of.*\"forest\"")
   expect_error(gbmixed_control(max_depth = 0), "`max_depth`")
   expect_error(gbmixed_control(max_depth = 31), "`max_depth` must be a single whole number between 1 and 30")
@@ -50,4 +58,21 @@ test_that("a plain list is accepted as control and validated", {
                  control = list(nrounds = 5, seed = 1, progress = FALSE))
   expect_identical(fit$nrounds, 5L)
   expect_error(gbmixed(Reaction ~ Days + (1 | Subject), sleep, control = list(nrounds = -5)), "`nrounds`")
+})
+
+test_that("learner = \"spline\" fits an additive mean and reaches the engine's spline settings", {
+  set.seed(4)
+  d <- data.frame(id = rep(1:40, each = 10), x1 = runif(400, -2, 2), x2 = runif(400, -2, 2))
+  d$y <- sin(2 * d$x1) + d$x2^2 / 2 + rep(rnorm(40, sd = 0.7), each = 10) + rnorm(400, sd = 0.3)
+  fit <- gbmixed(y ~ x1 + x2 + (1 | id), d,
+                 control = gbmixed_control(learner = "spline", nrounds = 200, learning_rate = 0.2,
+                                           spline_df = 5, seed = 1, progress = FALSE))
+  # in-sample fit of the mean against the truth: well below the noise sd (0.3)
+  truth <- sin(2 * d$x1) + d$x2^2 / 2
+  f <- predict(fit, type = "fixed")
+  expect_lt(sqrt(mean(((f - mean(f)) - (truth - mean(truth)))^2)), 0.15)
+  cfg <- gbmixed:::make_config(fit$control, 1, nclusters = 40)
+  expect_identical(rJava::.jcall(cfg, "D", "splineDf"), 5)
+  expect_identical(rJava::.jcall(cfg, "I", "splineKnots"), 20L)
+  expect_identical(rJava::.jcall(cfg, "S", "learner"), "spline")
 })

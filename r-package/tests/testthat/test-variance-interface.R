@@ -64,7 +64,7 @@ test_that("control: learner_disp, learner_cov, min_leaf_cov and the learning rat
   expect_identical(get(cfg, "learnerCov", "S"), "linear")
   expect_identical(get(cfg, "minLeafCov", "I"), 40L)
   expect_identical(get(config(learner = "linear"), "learnerDisp", "S"), "linear")
-  expect_error(gbmixed_control(learner_disp = "spline"), "`learner_disp` must be NULL, \"tree\" or \"linear\"")
+  expect_error(gbmixed_control(learner_disp = "forest"), "`learner_disp` must be NULL, \"tree\", \"linear\" or \"spline\"")
   expect_error(gbmixed_control(learner_cov = 1), "`learner_cov`")
   expect_error(gbmixed_control(min_leaf_cov = 0), "`min_leaf_cov` must be a single whole number >= 1")
   # linear variance learners fit, factors included
