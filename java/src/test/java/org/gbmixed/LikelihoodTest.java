@@ -50,16 +50,7 @@ class LikelihoodTest {
         LogCholesky.gFromL(l, q, g);
         for (int i = 0; i < d.m; i++) {
             int from = d.start[i], ni = d.start[i + 1] - from;
-            // dense V_i = Z G Z' + R
-            double[] v = new double[ni * ni];
-            for (int a = 0; a < ni; a++)
-                for (int b = 0; b < ni; b++) {
-                    int ja = d.order[from + a], jb = d.order[from + b];
-                    double sum = a == b ? rv[ja] : 0;
-                    for (int k = 0; k < q; k++)
-                        for (int kk = 0; kk < q; kk++) sum += d.z[ja + k * d.n] * g[k + kk * q] * d.z[jb + kk * d.n];
-                    v[a + b * ni] = sum;
-                }
+            double[] v = denseV(d, i, g, rv);   // dense V_i = Z G Z' + R
             double[] chol = v.clone();
             Dense.cholesky(chol, ni);
             double logDetV = Dense.cholLogDet(chol, ni);
