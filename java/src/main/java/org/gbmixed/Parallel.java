@@ -12,10 +12,14 @@ final class Parallel {
     final int threads;
     private final ForkJoinPool pool;
 
+    /** One pool per thread count, shared by every fit (so many fits in a row, e.g. CV, start no new threads). */
+    private static final java.util.concurrent.ConcurrentHashMap<Integer, ForkJoinPool> POOLS =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
     /** @param threads 0 = all cores */
     Parallel(int threads) {
         this.threads = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
-        pool = this.threads > 1 ? new ForkJoinPool(this.threads) : null;
+        pool = this.threads > 1 ? POOLS.computeIfAbsent(this.threads, ForkJoinPool::new) : null;
     }
 
     static final Parallel SERIAL = new Parallel(1);
