@@ -30,15 +30,19 @@
 #' @param min_leaf_cov minimum number of clusters in a leaf of a tree of \eqn{G(w)} (which learns from one
 #'   row per cluster), a whole number >= 1; `NULL`: same as `min_leaf`.
 #' @param early_stopping_rounds `NULL` (no early stopping) or a whole number >= 1: stop when the
-#'   validation loss has not improved for this many rounds. Needs `validation > 0`.
-#' @param validation fraction of clusters held out to monitor the marginal negative log-likelihood,
-#'   in \[0, 1).
-#' @param subsample,colsample fractions of rows and of covariates sampled for each base learner, in (0, 1].
+#'   validation loss has not improved for this many rounds, and keep the model of the best round. Needs
+#'   held-out clusters: `validation > 0`, or `validation_data` in [gbmixed()] (or the folds of [cv_gbmixed()]).
+#' @param validation fraction of clusters held out from the fit to monitor their marginal negative
+#'   log-likelihood, in \[0, 1) (`0`: none). The held-out clusters are drawn from the fit's `seed`, so a fit
+#'   is reproducible; at least 2 clusters must be held out and 2 kept.
+#' @param subsample,colsample fraction of clusters (all rows of a sampled cluster) and of covariates sampled
+#'   for each base learner of the mean, in (0, 1].
 #' @param seed `NULL` (draw a seed from R's random number generator, so [set.seed()] reproduces a fit) or
 #'   a whole number.
-#' @param threads `NULL` (use all cores) or the number of threads, a whole number >= 1.
+#' @param threads `NULL` (use all cores) or the number of threads, a whole number >= 1. The engine splits its
+#'   work so that the result does not depend on the number of threads: a fit is identical for any `threads`.
 #' @param verbose `TRUE` to report the training loss as the fit progresses.
-#' @param progress `TRUE` to show a progress bar.
+#' @param progress `TRUE` to show a progress bar for fits projected to take more than about 2 seconds.
 #' @param honest_folds number of folds of clusters for cross-fitted ("honest") residuals in the variance
 #'   parts, or `0` for none. The residual variance and \eqn{G} are then estimated from residuals of auxiliary
 #'   means that did not see the cluster, so that an overfitting mean does not shrink them and prediction
@@ -55,6 +59,8 @@
 #' @examples
 #' gbmixed_control(nrounds = 200, learning_rate = 0.1, max_depth = 3)
 #' gbmixed_control(learner = "linear", learning_rate = 1)
+#' # hold out a fifth of the clusters and stop after 20 rounds without improvement
+#' gbmixed_control(nrounds = 2000, validation = 0.2, early_stopping_rounds = 20)
 #' # slower variance parts, as recommended for the RBoost, GBoost and GRBoost variants
 #' gbmixed_control(nrounds = 300, learning_rate = 0.05, learning_rate_disp = 0.02,
 #'                 learning_rate_cov = 0.01, max_depth = 3, min_leaf_cov = 40)
@@ -92,9 +98,6 @@ gbmixed_control <- function(nrounds = 500, learning_rate = 0.05,
   if (!is.null(learning_rate_cov)) check_fraction(learning_rate_cov, "learning_rate_cov")
   if (!is.null(early_stopping_rounds)) check_whole(early_stopping_rounds, "early_stopping_rounds", min = 1)
   check_number(validation, "validation", lower = 0, upper = 1, upper_open = TRUE)
-  if (!is.null(early_stopping_rounds) && validation == 0) {
-    stop_arg("`early_stopping_rounds` needs held-out clusters: set `validation` > 0 (e.g. 0.2).")
-  }
   check_fraction(subsample, "subsample")
   check_fraction(colsample, "colsample")
   if (!is.null(seed)) check_whole(seed, "seed", min = -2^53, max = 2^53)
@@ -135,6 +138,20 @@ print.gbmixed_control <- function(x, ...) {
   print(noquote(show), ...)
   invisible(x)
 }
+
+# The learner of a model part ("mean", "disp" or "cov"); NULL settings of the variance parts mean "as the mean".
+part_learner <- function(control, part = c("mean", "disp", "cov")) {
+  part <- match.arg(part)
+  switch(part,
+    mean = control$learner,
+    disp = control$learner_disp %||% control$learner,
+    cov = control$learner_cov %||% control$learner
+  )
+}
+
+# Missing covariate values are allowed in a part whose learner is "tree" (the engine learns a default side per
+# split); the linear and spline learners need complete covariates.
+part_allows_na <- function(control, part) identical(part_learner(control, part), "tree")
 
 # ---- checks, one small function each; messages name the argument and the offending value ----
 

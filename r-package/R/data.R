@@ -3,8 +3,11 @@
 # column-major double matrix x (factor covariates as 0-based codes, with their number of levels), the
 # response, weights, 0-based cluster codes and the random-effects design z.
 
-# Training data -> list(y, x, nlevels, features, z, z_info, cluster, cluster_levels, weights, ...).
-build_training_frame <- function(parsed, data, weights = NULL) {
+# Training data -> list(y, x, nlevels, features, z, z_info, group, weights, ...). The grouping factor is
+# returned as it is (`group`); encode_clusters() turns it into codes once the rows to fit are known.
+# `na_ok`: whether the covariates of the mean may have missing values (learner "tree": the engine routes them
+# to a learned side of each split); `learner` names the mean's learner in the message when they may not.
+build_training_frame <- function(parsed, data, weights = NULL, na_ok = FALSE, learner = "tree") {
   check_is_data_frame(data, "data")
   weights_col <- if (is.character(weights) && length(weights) == 1L) weights else NULL
   check_columns_exist(data, c(all.vars(parsed$response), parsed$feature_vars, parsed$re_vars, parsed$group,
@@ -21,54 +24,84 @@ build_training_frame <- function(parsed, data, weights = NULL) {
   group <- data[[parsed$group]]
   re_frame <- stats::model.frame(stats::terms(parsed$re_formula), data, na.action = stats::na.pass)
 
-  # NA anywhere is an error (no silent row dropping), reported for all columns at once
+  # NA in the response, the random-effects columns, the group or the weights is an error (no silent row
+  # dropping), reported for all columns at once
   na_counts <- c(
     stats::setNames(sum(is.na(y)), response_label),
-    vapply(feats, function(v) sum(is.na(v)), numeric(1)),
     vapply(parsed$re_vars, function(v) sum(is.na(data[[v]])), numeric(1)),
     stats::setNames(sum(is.na(group)), parsed$group),
     if (!is.null(w)) stats::setNames(sum(is.na(w)), if (is.null(weights_col)) "weights" else weights_col)
   )
   check_no_na(na_counts[!duplicated(names(na_counts))], "data")
+  if (!na_ok) check_no_na_covariates(feats, "data", learner, "learner")
 
   check_finite(y, response_label, "the response")
+  check_magnitude(y, response_label, "the response")
   for (l in names(feats)) if (is.numeric(feats[[l]])) check_finite(feats[[l]], l, "covariate")
   w <- check_weights(if (is.null(w)) rep(1, n) else w, if (is.null(weights_col)) "weights" else weights_col)
 
   enc <- encode_features(feats, n)
   z_info <- make_z_info(parsed$re_formula, re_frame)
-  for (v in parsed$re_vars) if (is.numeric(data[[v]])) check_finite(data[[v]], v, "random-effects column")
+  for (v in parsed$re_vars) {
+    if (is.numeric(data[[v]])) {
+      check_finite(data[[v]], v, "random-effects column")
+      check_magnitude(data[[v]], v, "the random-effects column", limit = 1e100)
+    }
+  }
   z <- stats::model.matrix(z_info$terms, re_frame, contrasts.arg = z_info$contrasts)
-  cl <- encode_clusters(group, parsed$group)
 
   list(
     y = as.double(y), response = response_label, x = enc$x, nlevels = enc$nlevels, features = enc$info,
     z = unname_matrix(z), z_names = colnames(z), z_info = z_info,
-    cluster = cl$codes, cluster_levels = cl$levels, weights = as.double(w), nobs = n
+    group = group, weights = as.double(w), nobs = n
   )
+}
+
+# The rows `rows` of a frame whose clusters are coded over all its rows (frame$cluster, frame$cluster_levels):
+# clusters re-coded 0..k-1 (in the order of the levels), G's covariates kept for the clusters present. Factor
+# encodings (levels, nlevels) stay those of the whole data, so training and validation rows share them.
+subset_frame <- function(frame, rows) {
+  rows <- as.integer(rows)
+  codes <- frame$cluster[rows]
+  used <- sort(unique(codes))
+  out <- frame
+  out$y <- frame$y[rows]
+  out$x <- frame$x[rows, , drop = FALSE]
+  out$z <- frame$z[rows, , drop = FALSE]
+  out$weights <- frame$weights[rows]
+  out$cluster <- match(codes, used) - 1L
+  out$cluster_levels <- frame$cluster_levels[used + 1L]
+  out$nobs <- length(rows)
+  out$rows <- if (is.null(frame$rows)) rows else frame$rows[rows]
+  if (!is.null(frame$disp)) out$disp$x <- frame$disp$x[rows, , drop = FALSE]
+  if (!is.null(frame$cov)) out$cov$w <- frame$cov$w[used + 1L, , drop = FALSE]
+  if (!is.null(frame$treatment)) out$treatment <- frame$treatment
+  out
 }
 
 # New data for predict(): the same encoding, with the training levels, so unseen levels are caught here.
 build_newdata_frame <- function(object, newdata, need_z = TRUE, need_cluster = TRUE,
-                                allow.new.levels = FALSE) {
-  check_is_data_frame(newdata, "newdata")
+                                allow.new.levels = FALSE, arg = "newdata") {
+  check_is_data_frame(newdata, arg)
   n <- nrow(newdata)
   feature_vars <- unique(unlist(lapply(names(object$features), function(l) all.vars(str2lang(l)))))
   check_columns_exist(newdata, c(feature_vars, if (need_z) object$re_vars, if (need_cluster) object$group),
-                      "newdata")
+                      arg)
   env <- object$env %||% parent.frame()
   feats <- lapply(names(object$features), function(l) eval_feature(l, newdata, env, n))
   names(feats) <- names(object$features)
-  na_counts <- c(
-    vapply(feats, function(v) sum(is.na(v)), numeric(1)),
-    if (need_z) vapply(object$re_vars, function(v) sum(is.na(newdata[[v]])), numeric(1))
-  )
-  check_no_na(na_counts[!duplicated(names(na_counts))], "newdata")
+  if (need_z) {
+    na_counts <- vapply(object$re_vars, function(v) sum(is.na(newdata[[v]])), numeric(1))
+    check_no_na(na_counts, arg)
+  }
+  if (!part_allows_na(object$control, "mean")) {
+    check_no_na_covariates(feats, arg, part_learner(object$control, "mean"), "learner")
+  }
   for (l in names(feats)) if (is.numeric(feats[[l]])) check_finite(feats[[l]], l, "covariate")
 
-  x <- encode_features_like(feats, object$features, n)
+  x <- encode_features_like(feats, object$features, n, arg)
   z <- if (need_z) {
-    check_new_levels_z(newdata, object$z_info)
+    check_new_levels_z(newdata, object$z_info, arg)
     re_frame <- stats::model.frame(object$z_info$terms, newdata, na.action = stats::na.pass,
                                    xlev = object$z_info$xlev)
     for (v in object$re_vars) if (is.numeric(newdata[[v]])) check_finite(newdata[[v]], v, "random-effects column")
@@ -78,7 +111,7 @@ build_newdata_frame <- function(object, newdata, need_z = TRUE, need_cluster = T
     matrix(0, n, length(object$z_names))
   }
   cluster <- if (need_cluster) {
-    map_clusters(newdata[[object$group]], object$cluster_levels, object$group, allow.new.levels)
+    map_clusters(newdata[[object$group]], object$cluster_levels, object$group, allow.new.levels, arg)
   } else {
     rep(-1L, n)
   }
@@ -121,6 +154,31 @@ check_no_na <- function(counts, arg) {
              collapse = ", "),
       ". gbmixed does not drop rows silently: remove or impute them first."
     )
+  }
+  invisible(TRUE)
+}
+
+# Covariates of a part whose learner cannot use missing values: name the columns and counts, and say how.
+check_no_na_covariates <- function(feats, arg, learner, learner_arg) {
+  na <- vapply(feats, function(v) sum(is.na(v)), numeric(1))
+  bad <- na[na > 0]
+  if (length(bad)) {
+    stop_arg(
+      "missing values (NA) in covariates of `", arg, "`: ",
+      paste0("`", names(bad), "` (", bad, ifelse(bad == 1, " row)", " rows)"), collapse = ", "),
+      ". ", learner_arg, " = \"", learner, "\" needs complete covariates: impute them, or use ", learner_arg,
+      " = \"tree\", which handles missing covariates natively."
+    )
+  }
+  invisible(TRUE)
+}
+
+# Values so large that squaring them (variances, likelihoods) overflows double precision.
+check_magnitude <- function(x, label, what, limit = 1e140) {
+  k <- sum(abs(x) > limit, na.rm = TRUE)
+  if (k > 0) {
+    stop_arg("values of ", what, " `", label, "` are too large for the variance computations (", k,
+             if (k == 1) " row" else " rows", " above ", format(limit), " in absolute value); rescale it.")
   }
   invisible(TRUE)
 }
@@ -180,7 +238,7 @@ encode_features <- function(feats, n) {
     if (is.factor(v)) {
       v <- droplevels(v)
       lev <- levels(v)
-      x[, j] <- as.integer(v) - 1L
+      x[, j] <- as.integer(v) - 1L      # NA (missing) stays NA: NaN for the engine
       nlev[j] <- if (length(lev) >= 2L) length(lev) else 0L
       info[[j]] <- list(type = "factor", levels = lev)
     } else {
@@ -191,26 +249,26 @@ encode_features <- function(feats, n) {
   list(x = x, nlevels = nlev, info = info)
 }
 
-encode_features_like <- function(feats, info, n) {
+encode_features_like <- function(feats, info, n, arg = "newdata") {
   x <- matrix(0, n, length(feats))
   for (j in seq_along(feats)) {
     v <- feats[[j]]
     label <- names(info)[j]
     if (info[[j]]$type == "factor") {
       if (!is.factor(v) && !is.character(v) && !is.numeric(v)) {
-        stop_arg("covariate `", label, "` was a factor in training; `newdata` has class \"", class(v)[1L], "\".")
+        stop_arg("covariate `", label, "` was a factor in training; `", arg, "` has class \"", class(v)[1L], "\".")
       }
       lev <- info[[j]]$levels
       chr <- as.character(v)
-      unseen <- setdiff(unique(chr), lev)
+      unseen <- setdiff(unique(chr[!is.na(chr)]), lev)
       if (length(unseen)) {
-        stop_arg("covariate `", label, "` in `newdata` has ", if (length(unseen) == 1L) "a level" else "levels",
+        stop_arg("covariate `", label, "` in `", arg, "` has ", if (length(unseen) == 1L) "a level" else "levels",
                  " not seen in training: ", format_levels(unseen), ".")
       }
       x[, j] <- match(chr, lev) - 1L
     } else {
       if (is.factor(v)) {
-        stop_arg("covariate `", label, "` was numeric in training but is a factor in `newdata`.")
+        stop_arg("covariate `", label, "` was numeric in training but is a factor in `", arg, "`.")
       }
       x[, j] <- as.double(v)
     }
@@ -225,12 +283,12 @@ make_z_info <- function(re_formula, re_frame) {
   list(terms = tt, xlev = xlev, contrasts = if (length(contr)) contr else NULL)
 }
 
-check_new_levels_z <- function(newdata, z_info) {
+check_new_levels_z <- function(newdata, z_info, arg = "newdata") {
   for (v in names(z_info$xlev)) {
     if (!v %in% names(newdata)) next
     unseen <- setdiff(unique(as.character(newdata[[v]])), z_info$xlev[[v]])
     if (length(unseen)) {
-      stop_arg("random-effects column `", v, "` in `newdata` has ", if (length(unseen) == 1L) "a level" else "levels",
+      stop_arg("random-effects column `", v, "` in `", arg, "` has ", if (length(unseen) == 1L) "a level" else "levels",
                " not seen in training: ", format_levels(unseen), ".")
     }
   }
@@ -253,13 +311,19 @@ encode_clusters <- function(group, name) {
   list(codes = as.integer(f) - 1L, levels = levels(f))
 }
 
-map_clusters <- function(group, levels, name, allow.new.levels) {
+map_clusters <- function(group, levels, name, allow.new.levels, arg = "newdata") {
   chr <- as.character(group)
   codes <- match(chr, levels) - 1L
   new <- is.na(codes)
+  if (anyNA(chr) && !allow.new.levels) {
+    k <- sum(is.na(chr))
+    stop_arg("missing values (NA) in the grouping factor `", name, "` of `", arg, "` (", k,
+             if (k == 1L) " row" else " rows", "). Use allow.new.levels = TRUE for population-level predictions ",
+             "for them.")
+  }
   if (any(new) && !allow.new.levels) {
     unseen <- unique(chr[new])
-    stop_arg("`newdata` has ", if (length(unseen) == 1L) "a level" else "levels", " of `", name,
+    stop_arg("`", arg, "` has ", if (length(unseen) == 1L) "a level" else "levels", " of `", name,
              "` not seen in training: ", format_levels(unseen),
              ". Use allow.new.levels = TRUE for population-level predictions for new clusters.")
   }

@@ -29,9 +29,28 @@
 #' **Treatment effects.** `treatment = "T"` names a 0/1 column that is a covariate of the mean; with a random
 #' treatment slope, `y ~ x + T + (1 + T | id)`, [cate()] gives population and cluster-specific effects.
 #'
-#' Missing values are an error (rows are never dropped silently). Character covariates are treated as
-#' factors; factors are handled natively by the tree learner and expanded to treatment contrasts by the
-#' linear learner.
+#' **Missing values.** Rows are never dropped silently. A missing value (`NA`) in a covariate of a part whose
+#' learner is `"tree"` (the default) is allowed: each split learns on which side missing values go, and
+#' [predict()][predict.gbmixed] treats `NA` in `newdata` the same way. `NA` in the response, the grouping
+#' factor, the random-effects columns, the weights, the treatment, or a covariate of a `"linear"` or
+#' `"spline"` part is an error naming the columns and counts. Character covariates are treated as factors;
+#' factors are handled natively by the tree learner and expanded to treatment contrasts by the linear learner.
+#'
+#' **Validation and early stopping.** `validation = 0.2` in [gbmixed_control()] holds out a fifth of the
+#' clusters (drawn from the fit's seed), or `validation_data` gives held-out data; the fit is on the other
+#' clusters only, and the marginal negative log-likelihood of the held-out clusters -- scored as new clusters,
+#' \eqn{b_i \sim N(0, G(w_i))}{b_i ~ N(0, G(w_i))} -- is recorded after every round (`fit$valid_loss`, next to
+#' the training loss `fit$loss`; both are sums over rows, round 0 first). With `early_stopping_rounds = k` the
+#' fit stops once that loss has not improved for `k` rounds and keeps the model of the best round
+#' (`fit$best_round`), which [predict()][predict.gbmixed] then uses. Without early stopping the curve is still
+#' recorded and the model of the last round is kept. [cv_gbmixed()] cross-validates the number of rounds over
+#' folds of clusters.
+#'
+#' **Progress and interruption.** Rounds run in short chunks between which R can be interrupted; with
+#' `progress = TRUE` a progress bar appears once the fit is projected to take more than about 2 seconds. On an
+#' interrupt (Ctrl-C, Esc) the fit stops at the end of the current chunk (within about a quarter of a second)
+#' and `gbmixed()` returns the model of the rounds done so far, with a warning; the session and the Java engine
+#' stay usable.
 #'
 #' The engine runs in Java. Its heap is fixed when the Java virtual machine starts: for large data call
 #' `options(java.parameters = "-Xmx4g")` before gbmixed (or any other package using rJava) is loaded.
@@ -55,15 +74,22 @@
 #' @param weights `NULL`, the name of a column of `data`, or a numeric vector of positive precision weights
 #'   (the residual variance of row \eqn{j} is \eqn{R(x_j) / w_j}, as in [lme4::lmer()]).
 #' @param control settings made by [gbmixed_control()].
+#' @param validation_data `NULL`, or a data frame of held-out data (with the response, covariates, grouping
+#'   factor and, if `weights` names a column, that column) whose marginal negative log-likelihood is recorded
+#'   every round, as LightGBM's `valids` or xgboost's `watchlist`; used for early stopping with
+#'   `early_stopping_rounds` in [gbmixed_control()]. Its clusters are scored as new clusters (a warning says
+#'   so when some of them also appear in `data`). Give either this or `validation` in the control settings.
 #'
-#' @return An object of class `"gbmixed"`, with methods [print()][print.gbmixed],
+#' @return An object of class `"gbmixed"`, with methods [tidy()][tidy.gbmixed], [glance()][glance.gbmixed],
+#'   [augment()][augment.gbmixed], [simulate()][simulate.gbmixed], [print()][print.gbmixed],
 #'   [summary()][summary.gbmixed], [predict()][predict.gbmixed], [cate()], [ranef()][ranef.gbmixed],
 #'   [VarCorr()][VarCorr.gbmixed], [fixef()][fixef.gbmixed], [sigma()][sigma.gbmixed], `fitted()`,
 #'   `residuals()`, `logLik()` and `nobs()`. The fitted engine model is stored as raw bytes, so the object
 #'   survives [saveRDS()] and [readRDS()] in a new R session.
 #' @references Prevett, Hui, Tho, Welsh and Westveld (2025). Gradient Boosted Mixed Models: Flexible Joint
 #'   Estimation of Mean and Variance Components for Clustered Data. arXiv:2511.00217.
-#' @seealso [gbmixed_control()], [predict.gbmixed()], [cate()], `vignette("heteroscedastic", "gbmixed")`
+#' @seealso [gbmixed_control()], [predict.gbmixed()], [cate()], [cv_gbmixed()], [gbmixed_sitrep()],
+#'   `vignette("heteroscedastic", "gbmixed")`
 #' @export
 #' @examples
 #' fit <- gbmixed(Reaction ~ Days + (Days | Subject), lme4::sleepstudy,
@@ -85,30 +111,187 @@
 #'                                         min_leaf_cov = 10, seed = 1))
 #' gr
 #' head(predict(gr, type = "disp"))
+#'
+#' # early stopping on a fifth of the clusters held out
+#' es <- gbmixed(y ~ x + (1 | id), d,
+#'               control = gbmixed_control(nrounds = 300, learning_rate = 0.2, validation = 0.2,
+#'                                         early_stopping_rounds = 10, seed = 1))
+#' c(rounds_run = es$rounds_run, best_round = es$best_round)
 gbmixed <- function(formula, data, dispformula = ~1, covformula = ~1, treatment = NULL, weights = NULL,
-                    control = gbmixed_control()) {
+                    control = gbmixed_control(), validation_data = NULL) {
   call <- match.call()
   require_engine()
   control <- as_gbmixed_control(control)
+  if (!is.null(validation_data) && control$validation > 0) {
+    stop_arg("give held-out clusters one way: `validation` = ", control$validation, " in the control settings ",
+             "or `validation_data`, not both.")
+  }
+  if (!is.null(control$early_stopping_rounds) && control$validation == 0 && is.null(validation_data)) {
+    stop_arg("`early_stopping_rounds` needs held-out clusters: set `validation` > 0 (e.g. 0.2) in the control ",
+             "settings, or pass `validation_data`.")
+  }
+  prep <- prepare_gbmixed(formula, data, dispformula, covformula, treatment, weights, control)
+  seed <- control$seed %||% sample.int(.Machine$integer.max, 1L)
+  frame <- prep$frame
+  train <- frame
+  valid <- NULL
+  if (control$validation > 0) {
+    held <- holdout_clusters(frame, control$validation, seed, prep$parsed$group)
+    train <- subset_frame(frame, which(!frame$cluster %in% held))
+    valid <- subset_frame(frame, which(frame$cluster %in% held))
+    valid$source <- "held-out clusters"
+  } else if (!is.null(validation_data)) {
+    valid <- build_validation_frame(prep, validation_data, weights, control)
+    valid$source <- "validation_data"
+  }
+  fit_gbmixed_frames(prep, train, valid, control, seed, call)
+}
 
+# Parse the formulas and build the frame of all rows of `data` (clusters coded over all of them).
+prepare_gbmixed <- function(formula, data, dispformula, covformula, treatment, weights, control) {
   parsed <- parse_gbmixed_formula(formula, data,
                                   exclude = if (is.character(weights) && length(weights) == 1L) weights)
   disp_side <- parse_side_formula(dispformula, "dispformula", parsed$group)
   cov_side <- parse_side_formula(covformula, "covformula", parsed$group)
-  frame <- build_training_frame(parsed, data, weights)
-  frame$disp <- build_disp_frame(disp_side, data, parsed$env, frame$nobs)
+  frame <- build_training_frame(parsed, data, weights, na_ok = part_allows_na(control, "mean"),
+                                learner = part_learner(control, "mean"))
+  cl <- encode_clusters(frame$group, parsed$group)
+  frame$cluster <- cl$codes
+  frame$cluster_levels <- cl$levels
+  frame$group <- NULL
+  frame$disp <- build_disp_frame(disp_side, data, parsed$env, frame$nobs, part_allows_na(control, "disp"),
+                                 part_learner(control, "disp"))
   frame$cov <- build_cov_frame(cov_side, data, parsed$env, frame$nobs, frame$cluster, frame$cluster_levels,
-                               parsed$group)
+                               parsed$group, part_allows_na(control, "cov"), part_learner(control, "cov"))
+  if (!is.null(treatment) && is.character(treatment) && length(treatment) == 1L && treatment %in% names(data)) {
+    k <- sum(is.na(data[[treatment]]))
+    if (k > 0) stop_arg("missing values (NA) in the treatment column `", treatment, "` (", k,
+                        if (k == 1) " row" else " rows", "); every row needs its treatment 0 or 1.")
+  }
   frame$treatment <- build_treatment(treatment, parsed, data, frame)
-  if (control$learner == "linear" && !isTRUE(control$componentwise)) check_linear_design(frame)
-  check_heap(frame)
+  if (length(unique(frame$y)) == 1L) {
+    warning("the response `", frame$response, "` is constant (", format(frame$y[1L]), "): there is no variance ",
+            "to split between clusters and residuals, so both stay at their lower bounds.", call. = FALSE)
+  }
+  list(parsed = parsed, frame = frame, disp_side = disp_side, cov_side = cov_side)
+}
 
-  seed <- control$seed %||% sample.int(.Machine$integer.max, 1L)
-  config <- make_config(control, seed, nclusters = length(frame$cluster_levels))
-  booster <- new_booster(frame, parsed$diagonal, config)
-  run_booster(booster, control)
-  model <- jcall(booster, .java_class$model, "model")
-  new_gbmixed(model, parsed, frame, control, seed, call)
+# Codes (0-based, of frame$cluster) of the clusters held out with `validation` = fraction, drawn from the fit's
+# seed without touching the caller's random number stream.
+holdout_clusters <- function(frame, fraction, seed, group) {
+  m <- length(frame$cluster_levels)
+  k <- round(fraction * m)
+  if (k < 2L || m - k < 2L) {
+    stop_arg("`validation` = ", fraction, " holds out ", k, " of the ", m, " clusters of `", group, "`; ",
+             "the validation loss needs at least 2 held-out clusters and the fit at least 2 others. ",
+             if (k < 2L) "Use a larger fraction, or pass `validation_data`." else "Use a smaller fraction.")
+  }
+  with_seed(seed, sort(sample.int(m, k)) - 1L)
+}
+
+# Evaluate expr with R's RNG seeded from `seed` (any whole number), restoring the caller's RNG state.
+with_seed <- function(seed, expr) {
+  genv <- globalenv()
+  old <- if (exists(".Random.seed", genv, inherits = FALSE)) get(".Random.seed", genv) else NULL
+  on.exit(if (is.null(old)) rm(".Random.seed", envir = genv) else assign(".Random.seed", old, envir = genv))
+  set.seed(as.integer(as.double(seed) %% .Machine$integer.max))
+  expr
+}
+
+# A user-given validation data frame -> a frame encoded like the training rows (factor levels, z columns); its
+# clusters are coded 0..k-1 on their own, and count as new clusters for the validation loss.
+build_validation_frame <- function(prep, vdata, weights, control) {
+  check_is_data_frame(vdata, "validation_data")
+  parsed <- prep$parsed
+  frame <- prep$frame
+  n <- nrow(vdata)
+  if (n == 0L) stop_arg("`validation_data` has no rows.")
+  if (!is.null(weights) && !(is.character(weights) && length(weights) == 1L)) {
+    stop_arg("with `validation_data`, give `weights` as the name of a column (present in both data frames), ",
+             "not a vector.")
+  }
+  check_columns_exist(vdata, c(all.vars(parsed$response), parsed$group, weights), "validation_data")
+  proto <- list(features = frame$features, re_vars = parsed$re_vars, group = parsed$group, env = parsed$env,
+                z_info = frame$z_info, z_names = frame$z_names, cluster_levels = frame$cluster_levels,
+                disp = frame$disp, cov = frame$cov, control = control)
+  y <- eval(parsed$response, vdata, parsed$env)
+  check_response(y, frame$response, n)
+  group <- vdata[[parsed$group]]
+  w <- if (is.null(weights)) rep(1, n) else vdata[[weights]]
+  na_counts <- c(stats::setNames(sum(is.na(y)), frame$response), stats::setNames(sum(is.na(group)), parsed$group),
+                 if (!is.null(weights)) stats::setNames(sum(is.na(w)), weights))
+  check_no_na(na_counts[!duplicated(names(na_counts))], "validation_data")
+  check_finite(y, frame$response, "the response")
+  check_magnitude(y, frame$response, "the response")
+  w <- check_weights(w, if (is.null(weights)) "weights" else weights)
+  nd <- build_newdata_frame(proto, vdata, need_z = TRUE, need_cluster = FALSE, arg = "validation_data")
+  f <- factor(group)
+  k <- nlevels(f)
+  shared <- intersect(levels(f), frame$cluster_levels)
+  if (length(shared)) {
+    warning("`validation_data` has ", length(shared), " of its ", k, " clusters of `", parsed$group,
+            "` also in `data` (",
+            format_levels(shared, max = 3L), "); the validation loss treats every validation cluster as new ",
+            "(b ~ N(0, G)), so it measures prediction for new clusters.", call. = FALSE)
+  }
+  codes <- as.integer(f) - 1L
+  out <- list(y = as.double(y), x = nd$x, z = nd$z, weights = as.double(w), cluster = codes,
+              cluster_levels = levels(f), nobs = n)
+  if (!is.null(frame$disp)) out$disp <- list(x = newdata_xdisp(proto, vdata, n, "validation_data"))
+  if (!is.null(frame$cov)) {
+    wrow <- newdata_wcov(proto, vdata, n, NULL, "validation_data")
+    first <- match(seq_len(k) - 1L, codes)
+    for (j in seq_len(ncol(wrow))) {
+      check_constant_within(wrow[, j], frame$cov$labels[j], codes, first, levels(f), parsed$group)
+    }
+    out$cov <- list(w = wrow[first, , drop = FALSE])
+  }
+  out
+}
+
+# Fit the engine on the training frame, watching the validation frame (or NULL), and build the object.
+fit_gbmixed_frames <- function(prep, train, valid, control, seed, call, warn_interrupt = TRUE) {
+  parsed <- prep$parsed
+  if (length(train$cluster_levels) < 2L) {
+    stop_arg("the training rows have ", length(train$cluster_levels), " cluster of `", parsed$group,
+             "`; a mixed model needs at least 2.")
+  }
+  if (control$learner == "linear" && !isTRUE(control$componentwise)) check_linear_design(train)
+  check_heap(train)
+  config <- make_config(control, seed, nclusters = length(train$cluster_levels))
+  booster <- new_booster(train, parsed$diagonal, config)
+  if (!is.null(valid)) set_validation(booster, valid)
+  run <- run_booster(booster, control)
+  es <- !is.null(control$early_stopping_rounds)
+  model <- jcall(booster, .java_class$model, if (es && !is.null(valid)) "bestModel" else "model")
+  fit <- new_gbmixed(model, parsed, train, control, seed, call)
+  fit$rounds_run <- jcall(model, "I", "roundsRun")
+  fit$stopped_early <- jcall(booster, "Z", "stoppedEarly")
+  fit$interrupted <- run$interrupted
+  if (!is.null(valid)) {
+    vl <- jcall(model, "[D", "validLoss")
+    check_engine_values(list("validation loss" = vl), lengths = fit$rounds_run + 1L)
+    fit$valid_loss <- vl
+    fit$best_round <- jcall(booster, "I", "bestRound")
+    fit$validation <- list(source = valid$source, nobs = valid$nobs, nclusters = length(valid$cluster_levels),
+                           clusters = if (identical(valid$source, "held-out clusters")) valid$cluster_levels)
+  }
+  fit$train_rows <- if (!is.null(train$rows)) train$rows
+  if (isTRUE(run$interrupted) && warn_interrupt) {
+    warning("interrupted after ", run$done, " of ", control$nrounds, " rounds: returning the model after ",
+            fit$nrounds, " rounds (rerun to fit all rounds).", call. = FALSE)
+  }
+  fit
+}
+
+set_validation <- function(booster, valid) {
+  n <- valid$nobs
+  xdisp <- valid$disp$x %||% matrix(0, n, 0L)
+  wcov <- valid$cov$w %||% matrix(0, length(valid$cluster_levels), 0L)
+  jcall(booster, "V", "setValidation", jarg_dbl(valid$x), jarg_int1(n), jarg_dbl(valid$y), jarg_dbl(valid$weights),
+        jarg_int(valid$cluster), jarg_int1(length(valid$cluster_levels)), jarg_dbl(valid$z), jarg_dbl(xdisp),
+        jarg_dbl(wcov))
+  invisible(booster)
 }
 
 as_gbmixed_control <- function(control) {
@@ -117,19 +300,8 @@ as_gbmixed_control <- function(control) {
   stop_arg("`control` must be made by gbmixed_control(), not ", show_value(control), ".")
 }
 
-# Build the immutable Java Config. Settings the Base engine does not have yet are rejected when they are
-# not at their defaults, rather than silently ignored.
+# Build the immutable Java Config.
 make_config <- function(control, seed, nclusters) {
-  unsupported <- c(
-    if (control$validation > 0) "validation",
-    if (!is.null(control$early_stopping_rounds)) "early_stopping_rounds",
-    if (control$subsample < 1) "subsample",
-    if (control$colsample < 1) "colsample"
-  )
-  if (length(unsupported)) {
-    stop_arg("not yet supported by the engine: ", paste0("`", unsupported, "`", collapse = ", "),
-             " (leave ", if (length(unsupported) == 1L) "it" else "them", " at the default).")
-  }
   b <- jnew(.java_class$builder)
   set <- function(b, method, value) jcall(b, .java_class$builder_sig, method, value)
   b <- set(b, "nrounds", jarg_int1(control$nrounds))
@@ -145,12 +317,15 @@ make_config <- function(control, seed, nclusters) {
   # NULL settings of the variance parts mean "as for the mean" (gbmixed_control()); resolved here, in R
   b <- set(b, "learningRateDisp", as.double(control$learning_rate_disp %||% control$learning_rate))
   b <- set(b, "learningRateCov", as.double(control$learning_rate_cov %||% control$learning_rate))
-  b <- set(b, "learnerDisp", control$learner_disp %||% control$learner)
-  b <- set(b, "learnerCov", control$learner_cov %||% control$learner)
+  b <- set(b, "learnerDisp", part_learner(control, "disp"))
+  b <- set(b, "learnerCov", part_learner(control, "cov"))
   b <- set(b, "minLeafCov", jarg_int1(control$min_leaf_cov %||% control$min_leaf))
   b <- set(b, "componentwise", isTRUE(control$componentwise))
   b <- set(b, "splineDf", as.double(control$spline_df %||% 4))
   b <- set(b, "splineKnots", jarg_int1(control$spline_knots %||% 20L))
+  b <- set(b, "earlyStoppingRounds", jarg_int1(control$early_stopping_rounds %||% 0L))
+  b <- set(b, "subsample", as.double(control$subsample %||% 1))
+  b <- set(b, "colsample", as.double(control$colsample %||% 1))
   jcall(b, .java_class$config, "build")
 }
 
@@ -167,27 +342,44 @@ new_booster <- function(frame, diagonal, config) {
         config)
 }
 
-# Boosting rounds run in chunks, so R can be interrupted (Ctrl-C) between them and show progress. A chunk
-# is sized to take about `seconds` (between 1 and `max_chunk` rounds), judged from the previous chunk.
+# Boosting rounds run in chunks, so that R can be interrupted (Ctrl-C) between them and show progress. A chunk
+# is sized to take about `seconds` (between 1 and `max_chunk` rounds), judged from the previous chunk. The Java
+# engine cannot be interrupted inside a chunk: Ctrl-C takes effect when the chunk ends (within about `seconds`),
+# leaving the booster whole; the loop then stops and reports `interrupted`, and the caller keeps the model of the
+# rounds done. The progress bar appears only once the fit is projected to take more than
+# getOption("gbmixed.progress_after", 2) seconds. getOption("gbmixed.chunk_hook") (internal, for tests) is a
+# function called with the rounds done after every chunk.
 run_booster <- function(booster, control, max_chunk = 50L, seconds = 0.25) {
   total <- control$nrounds
-  bar <- if (isTRUE(control$progress)) utils::txtProgressBar(min = 0, max = total, style = 3) else NULL
-  if (!is.null(bar)) on.exit(close(bar), add = TRUE)
+  show_after <- getOption("gbmixed.progress_after", 2)
+  hook <- getOption("gbmixed.chunk_hook")
+  bar <- NULL
+  on.exit(if (!is.null(bar)) close(bar), add = TRUE)
+  t0 <- proc.time()[["elapsed"]]
   done <- 0L
   chunk <- 1L
-  while (done < total && !jcall(booster, "Z", "finished")) {
-    k <- min(chunk, total - done)
-    started <- proc.time()[["elapsed"]]
-    done <- jcall(booster, "I", "iterate", jarg_int1(k))
-    per_round <- max(proc.time()[["elapsed"]] - started, 1e-3) / k
-    chunk <- as.integer(max(1, min(max_chunk, floor(seconds / per_round))))
-    if (!is.null(bar)) utils::setTxtProgressBar(bar, done)
-    if (isTRUE(control$verbose)) {
-      loss <- jcall(jcall(booster, .java_class$model, "model"), "[D", "trainLoss")
-      message(sprintf("round %5d  training loss %.6g", done, loss[length(loss)]))
+  interrupted <- FALSE
+  tryCatch({
+    while (done < total && !jcall(booster, "Z", "finished")) {
+      k <- min(chunk, total - done)
+      started <- proc.time()[["elapsed"]]
+      done <- jcall(booster, "I", "iterate", jarg_int1(k))
+      now <- proc.time()[["elapsed"]]
+      per_round <- max(now - started, 1e-3) / k
+      chunk <- as.integer(max(1, min(max_chunk, floor(seconds / per_round))))
+      if (isTRUE(control$progress) && is.null(bar) && done < total &&
+          (now - t0) + (total - done) * per_round > show_after) {
+        bar <- utils::txtProgressBar(min = 0, max = total, style = 3)
+      }
+      if (!is.null(bar)) utils::setTxtProgressBar(bar, done)
+      if (isTRUE(control$verbose)) {
+        loss <- jcall(jcall(booster, .java_class$model, "model"), "[D", "trainLoss")
+        message(sprintf("round %5d  training loss %.6g", done, loss[length(loss)]))
+      }
+      if (is.function(hook)) hook(done)
     }
-  }
-  invisible(done)
+  }, interrupt = function(e) interrupted <<- TRUE)
+  list(done = jcall(booster, "I", "roundsDone"), interrupted = interrupted)
 }
 
 # Warn when the data alone may not fit in the Java heap.
@@ -196,7 +388,9 @@ check_heap <- function(frame) {
   max_mem <- tryCatch(java_max_memory(), error = function(e) NA_real_)
   if (!is.na(max_mem) && need > 0.5 * max_mem) {
     warning(sprintf(
-      "the data need about %.0f MB of the Java heap, which has %.0f MB; if the fit runs out of memory, set options(java.parameters = \"-Xmx4g\") before loading gbmixed in a fresh R session.",
+      paste("the data need about %.0f MB of the Java heap, which has %.0f MB; if the fit runs out of memory,",
+            "set options(java.parameters = \"-Xmx4g\") before loading gbmixed in a fresh R session",
+            "(see gbmixed_sitrep())."),
       need / 2^20, max_mem / 2^20), call. = FALSE)
   }
   invisible(TRUE)

@@ -323,6 +323,7 @@ print.gbmixed <- function(x, digits = max(3L, getOption("digits") - 3L), ...) {
   cat(" Learner: ", x$control$learner, ", ", x$nrounds, " rounds, learning rate ",
       format(x$control$learning_rate), "\n", sep = "")
   cat(" Data: ", x$nobs, " rows in ", length(x$cluster_levels), " clusters of ", x$group, "\n", sep = "")
+  cat(rounds_lines(rounds_info(x), digits), sep = "\n")
   ll <- stats::logLik(x)
   cat(" logLik: ", format(as.numeric(ll), digits = digits + 2L), " (df = ", attr(ll, "df"), ")\n", sep = "")
   cat("Variance components:\n")
@@ -377,7 +378,8 @@ summary.gbmixed <- function(object, top = 10L, ...) {
     learner = object$control$learner,
     learning_rate = object$control$learning_rate,
     nrounds = object$nrounds,
-    loss = object$loss[c(1L, length(object$loss))] / object$nobs,
+    loss = object$loss[c(1L, object$nrounds + 1L)] / object$nobs,
+    rounds = rounds_info(object),
     nobs = object$nobs,
     group = object$group,
     nclusters = length(object$cluster_levels),
@@ -407,6 +409,7 @@ print.summary.gbmixed <- function(x, digits = max(3L, getOption("digits") - 3L),
       " rounds (seed ", format(x$seed, scientific = FALSE), ")\n", sep = "")
   cat(" Training loss (NLL per row): ", format(x$loss[1L], digits = digits + 2L), " at round 0, ",
       format(x$loss[2L], digits = digits + 2L), " at round ", x$nrounds, "\n", sep = "")
+  if (!is.null(x$rounds)) cat(rounds_lines(x$rounds, digits), sep = "\n")
   ll <- x$logLik
   cat(" logLik: ", format(as.numeric(ll), digits = digits + 2L), "  df: ", attr(ll, "df"), "\n\n", sep = "")
   cat("Scaled residuals:\n")
@@ -438,4 +441,43 @@ print.summary.gbmixed <- function(x, digits = max(3L, getOption("digits") - 3L),
   show_imp(x$importance_disp, "the residual variance R(x)")
   show_imp(x$importance_cov, "the random-effects covariance G(w)")
   invisible(x)
+}
+
+# ---- rounds, early stopping and the loss curves ----
+
+# Rounds run, the best round and the losses (NLL per row) at the kept round; NULL for a fit without validation
+# that ran all its rounds uninterrupted (print then has nothing to add).
+rounds_info <- function(object) {
+  run <- object$rounds_run %||% object$nrounds
+  valid <- object$valid_loss
+  if (is.null(valid) && !isTRUE(object$interrupted)) return(NULL)
+  kept <- object$nrounds
+  list(
+    run = run, kept = kept, planned = object$control$nrounds, best = object$best_round,
+    early_stopping = object$control$early_stopping_rounds, stopped_early = isTRUE(object$stopped_early),
+    interrupted = isTRUE(object$interrupted),
+    train = object$loss[kept + 1L] / object$nobs,
+    valid = if (!is.null(valid)) valid[kept + 1L] / object$validation$nobs,
+    valid_best = if (!is.null(valid)) valid[object$best_round + 1L] / object$validation$nobs,
+    validation = object$validation
+  )
+}
+
+rounds_lines <- function(r, digits) {
+  if (is.null(r)) return(character(0))
+  fmt <- function(v) format(v, digits = digits + 2L)
+  how <- if (r$interrupted) " (interrupted)" else if (r$stopped_early) {
+    paste0(" (stopped early: ", r$early_stopping, " rounds without improvement)")
+  } else ""
+  out <- paste0(" Rounds: ", r$run, " of ", r$planned, " run", how)
+  if (!is.null(r$valid)) {
+    v <- r$validation
+    out <- c(out, paste0(" Validation: ", v$nclusters, " clusters, ", v$nobs, " rows (", v$source, "); ",
+                         "lowest loss at round ", r$best,
+                         if (!is.null(r$early_stopping)) paste0(", the model kept") else
+                           paste0(" (model kept: round ", r$kept, ", as early stopping is off)")),
+             paste0(" Loss (NLL per row) at round ", r$kept, ": training ", fmt(r$train), ", validation ",
+                    fmt(r$valid)))
+  }
+  out
 }

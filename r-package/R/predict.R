@@ -30,8 +30,10 @@
 #'   `TRUE`, rows of new clusters get \eqn{\hat b = 0} and intervals from \eqn{G(w)}.
 #' @param interval `"none"` or `"prediction"` (only with `type = "response"`).
 #' @param level coverage of the prediction intervals.
-#' @param nrounds number of boosting rounds to use; `NULL` (all rounds) is the only value supported in this
-#'   version.
+#' @param nrounds `NULL` (the default): the rounds of the kept model -- the best validation round when early
+#'   stopping ran (see `early_stopping_rounds` in [gbmixed_control()]), otherwise all rounds. Only that model is
+#'   stored, so any other number is an error that says which rounds the fit holds; refit with
+#'   `gbmixed_control(nrounds = )` for another number of rounds.
 #' @param ... not used.
 #' @return A numeric vector (a matrix for `type = "cov"` with several random effects), or with
 #'   `interval = "prediction"` a data frame with columns `fit`, `lwr`, `upr`.
@@ -62,11 +64,7 @@ predict.gbmixed <- function(object, newdata = NULL,
   check_flag(allow.new.levels, "allow.new.levels")
   check_number(level, "level", lower = 0, upper = 1, lower_open = TRUE, upper_open = TRUE)
   population <- is_population_re_form(re.form, object)
-  if (!is.null(nrounds) && !identical(as.numeric(nrounds), as.numeric(object$nrounds))) {
-    check_whole(nrounds, "nrounds", min = 1)
-    stop_arg("predicting with `nrounds` = ", nrounds, " (fewer than the ", object$nrounds,
-             " rounds fitted) is not yet supported; leave `nrounds` NULL.")
-  }
+  check_predict_nrounds(nrounds, object)
   if (interval == "prediction" && type != "response") {
     stop_arg("`interval = \"prediction\"` is available only with `type = \"response\"`.")
   }
@@ -127,6 +125,23 @@ predict.gbmixed <- function(object, newdata = NULL,
   check_engine_values(list("predictive variances" = v))
   half <- stats::qnorm(1 - (1 - level) / 2) * sqrt(v)
   data.frame(fit = fit, lwr = fit - half, upr = fit + half)
+}
+
+# The fit keeps the model of one round (the best one with early stopping, else the last): predict() can use
+# that one only.
+check_predict_nrounds <- function(nrounds, object) {
+  if (is.null(nrounds)) return(invisible(TRUE))
+  check_whole(nrounds, "nrounds", min = 0)
+  if (nrounds == object$nrounds) return(invisible(TRUE))
+  kept <- if (!is.null(object$best_round) && !is.null(object$control$early_stopping_rounds)) {
+    paste0("the model at round ", object$nrounds, ", the best validation round of the ", object$rounds_run %||% "?",
+           " rounds run")
+  } else {
+    paste0("the model after all ", object$nrounds, " rounds")
+  }
+  stop_arg("this fit keeps only ", kept, ", so it cannot predict with `nrounds` = ", nrounds, ". ",
+           "Leave `nrounds` NULL", if (nrounds >= 1) paste0(", or refit with gbmixed_control(nrounds = ", nrounds, ")"),
+           ".")
 }
 
 # type = "disp": R(x) per row (training rows: R(x) / w).

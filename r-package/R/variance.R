@@ -40,7 +40,8 @@ parse_side_formula <- function(f, arg, group) {
 }
 
 # Evaluate and check the covariates of a side formula on n rows of `data` (named `arg_data` in messages).
-eval_side_features <- function(side, data, env, n, arg, arg_data) {
+# `allow_na`: missing values are allowed (the part's learner is "tree"); `learner` names it otherwise.
+eval_side_features <- function(side, data, env, n, arg, arg_data, allow_na = FALSE, learner = NULL) {
   missing <- setdiff(side$vars, names(data))
   if (length(missing)) {
     stop_arg(if (length(missing) == 1L) "column " else "columns ", paste0("`", missing, "`", collapse = ", "),
@@ -49,12 +50,14 @@ eval_side_features <- function(side, data, env, n, arg, arg_data) {
   feats <- lapply(side$labels, function(l) eval_feature(l, data, env, n))
   names(feats) <- side$labels
   na <- vapply(feats, function(v) sum(is.na(v)), numeric(1))
-  if (any(na > 0)) {
+  if (!allow_na && any(na > 0)) {
     bad <- na[na > 0]
     stop_arg(
       "missing values (NA) in the `", arg, "` covariates of `", arg_data, "`: ",
       paste0("`", names(bad), "` (", bad, ifelse(bad == 1, " row)", " rows)"), collapse = ", "),
-      ". gbmixed does not drop rows silently: remove or impute them first."
+      if (is.null(learner)) ". gbmixed does not drop rows silently: remove or impute them first."
+      else paste0(". The \"", learner, "\" learner of this part needs complete covariates: impute them, or ",
+                  "use the \"tree\" learner, which handles missing covariates natively.")
     )
   }
   for (l in names(feats)) if (is.numeric(feats[[l]])) check_finite(feats[[l]], l, paste0("`", arg, "` covariate"))
@@ -62,18 +65,19 @@ eval_side_features <- function(side, data, env, n, arg, arg_data) {
 }
 
 # Training rows -> the engine's xdisp (n x p) with nlevels and the encoding info, or NULL for ~ 1.
-build_disp_frame <- function(side, data, env, n) {
+build_disp_frame <- function(side, data, env, n, allow_na = FALSE, learner = NULL) {
   if (is.null(side)) return(NULL)
-  feats <- eval_side_features(side, data, env, n, "dispformula", "data")
+  feats <- eval_side_features(side, data, env, n, "dispformula", "data", allow_na, learner)
   enc <- encode_features(feats, n)
   list(labels = side$labels, vars = side$vars, formula = side$formula,
        x = enc$x, nlevels = enc$nlevels, features = enc$info)
 }
 
 # Training rows -> the engine's wcov (one row per cluster, row i = cluster code i), or NULL for ~ 1.
-build_cov_frame <- function(side, data, env, n, cluster, cluster_levels, group) {
+build_cov_frame <- function(side, data, env, n, cluster, cluster_levels, group, allow_na = FALSE,
+                            learner = NULL) {
   if (is.null(side)) return(NULL)
-  feats <- eval_side_features(side, data, env, n, "covformula", "data")
+  feats <- eval_side_features(side, data, env, n, "covformula", "data", allow_na, learner)
   m <- length(cluster_levels)
   first <- match(seq_len(m) - 1L, cluster)
   for (l in names(feats)) check_constant_within(feats[[l]], l, cluster, first, cluster_levels, group)
@@ -86,7 +90,8 @@ build_cov_frame <- function(side, data, env, n, cluster, cluster_levels, group) 
 # A covformula covariate must take one value per cluster; name it and count the clusters where it varies.
 check_constant_within <- function(v, label, cluster, first, cluster_levels, group) {
   key <- if (is.factor(v)) as.integer(v) else as.double(v)
-  differs <- key != key[first[cluster + 1L]]
+  ref <- key[first[cluster + 1L]]
+  differs <- ifelse(is.na(key) | is.na(ref), is.na(key) != is.na(ref), key != ref)   # NA: missing in the cluster
   if (any(differs)) {
     bad <- unique(cluster[differs])
     stop_arg(
@@ -101,16 +106,17 @@ check_constant_within <- function(v, label, cluster, first, cluster_levels, grou
 # ---- new data for the variance parts ----
 
 # xdisp for the rows of newdata (n x p; 0 columns when R is constant).
-newdata_xdisp <- function(object, newdata, n) {
+newdata_xdisp <- function(object, newdata, n, arg = "newdata") {
   disp <- object$disp
   if (is.null(disp)) return(matrix(0, n, 0L))
-  feats <- eval_side_features(disp, newdata, object$env %||% parent.frame(), n, "dispformula", "newdata")
-  encode_features_like(feats, disp$features, n)
+  feats <- eval_side_features(disp, newdata, object$env %||% parent.frame(), n, "dispformula", arg,
+                              part_allows_na(object$control, "disp"), part_learner(object$control, "disp"))
+  encode_features_like(feats, disp$features, n, arg)
 }
 
 # wcov for the rows of newdata (n x p; 0 columns when G is constant). Rows of clusters seen in training may
 # omit the covformula columns: their training values are used. `cluster`: codes (-1 new), or NULL if unknown.
-newdata_wcov <- function(object, newdata, n, cluster = NULL) {
+newdata_wcov <- function(object, newdata, n, cluster = NULL, arg = "newdata") {
   cov <- object$cov
   if (is.null(cov)) return(matrix(0, n, 0L))
   missing <- setdiff(cov$vars, names(newdata))
@@ -119,11 +125,12 @@ newdata_wcov <- function(object, newdata, n, cluster = NULL) {
   }
   if (length(missing)) {
     stop_arg(if (length(missing) == 1L) "column " else "columns ", paste0("`", missing, "`", collapse = ", "),
-             " of `covformula` not found in `newdata` (needed for G(w) of clusters not seen in training",
+             " of `covformula` not found in `", arg, "` (needed for G(w) of clusters not seen in training",
              " and at population level).")
   }
-  feats <- eval_side_features(cov, newdata, object$env %||% parent.frame(), n, "covformula", "newdata")
-  encode_features_like(feats, cov$features, n)
+  feats <- eval_side_features(cov, newdata, object$env %||% parent.frame(), n, "covformula", arg,
+                              part_allows_na(object$control, "cov"), part_learner(object$control, "cov"))
+  encode_features_like(feats, cov$features, n, arg)
 }
 
 # Cluster codes of newdata's rows when it has the grouping column (-1 for new clusters), else NULL.

@@ -35,6 +35,13 @@ test_that("verbose reports the loss as messages and progress draws a bar", {
   expect_match(msgs[length(msgs)], "round +60 ")
   rounds <- as.integer(sub("^round +([0-9]+) .*", "\\1", msgs))
   expect_true(all(diff(rounds) > 0))
+  # the bar appears only for fits projected to take longer than getOption("gbmixed.progress_after", 2) s
+  expect_silent(
+    gbmixed(Reaction ~ Days + (1 | Subject), sleep, control = gbmixed_control(nrounds = 10, seed = 1,
+                                                                              progress = TRUE))
+  )
+  old <- options(gbmixed.progress_after = 0)
+  on.exit(options(old), add = TRUE)
   expect_output(
     gbmixed(Reaction ~ Days + (1 | Subject), sleep, control = gbmixed_control(nrounds = 10, seed = 1,
                                                                               progress = TRUE)),

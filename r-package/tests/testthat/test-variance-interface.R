@@ -84,12 +84,17 @@ test_that("input errors of dispformula, covformula and treatment name the column
   d$w[d$id %in% c("c2", "c7")][1] <- 5          # one row off in two clusters... only the first of c2
   d$w[d$id == "c7"][3] <- 5
   expect_error(gbmixed(f, d, covformula = ~ w), "covariate `w` varies within 2 of 40 clusters.*\"c2\", \"c7\"")
+  # missing variance covariates: allowed for tree learners (test-missing.R), an error for the others
   d <- iface
   d$x3[c(4, 9)] <- NA
-  expect_error(gbmixed(f, d, dispformula = ~ x3), "NA.*`dispformula`.*`x3` \\(2 rows\\)")
+  expect_error(gbmixed(f, d, dispformula = ~ x3, control = iface_ctl(learner_disp = "linear")),
+               "NA.*`dispformula`.*`x3` \\(2 rows\\).*\"linear\" learner")
   d <- iface
   d$w[1] <- NA
-  expect_error(gbmixed(f, d, covformula = ~ w), "NA.*`covformula`.*`w` \\(1 row\\)")
+  expect_error(gbmixed(f, d, covformula = ~ w, control = iface_ctl(learner_cov = "spline")),
+               "NA.*`covformula`.*`w` \\(1 row\\)")
+  # with a tree learner, NA in one row of a cluster makes w vary within it
+  expect_error(gbmixed(f, d, covformula = ~ w), "`w` varies within 1 of 40 clusters")
   d <- iface
   d$x3[2] <- Inf
   expect_error(gbmixed(f, d, dispformula = ~ x3), "infinite values.*`x3`")
@@ -208,7 +213,8 @@ test_that("intervals use z'P_i z + R(x) for existing clusters and z'G(w) z + R(x
   expect_length(predict(grb, iface[1:3, c("x1", "g", "t", "id")]), 3L)
   d <- iface[1:3, ]
   d$x3[2] <- NA
-  expect_error(predict(grb, d, type = "disp"), "NA.*`dispformula`.*`newdata`.*`x3` \\(1 row\\)")
+  # a tree of R(x) sends a missing x3 to its learned side
+  expect_true(all(is.finite(predict(grb, d, type = "disp"))))
   d <- iface[1:3, ]
   d$g[1] <- "zzz"
   expect_error(predict(grb, d, type = "disp"), "covariate `g` in `newdata` has a level not seen in training")
