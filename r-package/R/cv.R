@@ -31,7 +31,8 @@
 #' @export
 #' @examples
 #' cv <- cv_gbmixed(Reaction ~ Days + (Days | Subject), lme4::sleepstudy, nfolds = 3,
-#'                  control = gbmixed_control(nrounds = 60, learning_rate = 0.2, min_leaf = 10, seed = 1))
+#'                  control = gbmixed_control(nrounds = 60, learning_rate = 0.2, min_leaf = 10,
+#'                                            seed = 1))
 #' cv
 #' plot(cv)
 #' cv$best_nrounds

@@ -47,7 +47,8 @@ generics::augment
 #' tidy(fit)
 #' head(tidy(fit, effects = "ran_vals", conf.int = TRUE))
 #' lin <- gbmixed(Reaction ~ Days + (Days | Subject), lme4::sleepstudy,
-#'                control = gbmixed_control(learner = "linear", learning_rate = 1, nrounds = 50, seed = 1))
+#'                control = gbmixed_control(learner = "linear", learning_rate = 1, nrounds = 50,
+#'                                          seed = 1))
 #' tidy(lin, effects = "fixed")
 tidy.gbmixed <- function(x, effects = c("ran_pars", "fixed"), scales = c("sdcor", "vcov"), conf.int = FALSE,
                          conf.level = 0.95, ...) {
