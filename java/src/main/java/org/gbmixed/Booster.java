@@ -16,6 +16,8 @@ import java.util.Arrays;
  *          Fisher information 1/2 tr(W D_t W D_t), W = Z'V^-1 Z = G^-1 - G^-1 P G^-1, D_t = dG/dtheta_t);
  *          theta += nu_G s h
  *   s = 1, 1/2, 1/4, ...: the first step that does not raise the training NLL by more than a tolerance
+ *   after each variance learner, a level step (EM for a common factor of R, of each diagonal of G) moves the
+ *   part's intercept fully, so a small variance learning rate only slows the shape, not the level
  *   constant parts: EM, G = mean_i(P_i + bhat_i bhat_i'), sigma^2 = sum_j w_j (e_j^2 + z_j'P_i z_j) / N
  * </pre>
  * Variance functions are clamped: R(x) and each diagonal G_kk(w) within a factor {@link #VAR_RANGE} of the
@@ -272,8 +274,14 @@ public final class Booster {
         for (int j = 0; j < d.n; j++) f[j] += nu * out[j];
         if (crossFit != null) crossFit.boost(nu, resVar, lAll, covBoosted ? d.q * d.q : 0);
         nll = estepVar(rho, theta);
-        if (dispBoosted) nll = steps.dispStep(dispL, cfg.learningRateDisp);
-        if (covBoosted) nll = steps.covStep(covL, cfg.learningRateCov);
+        if (dispBoosted) {
+            nll = steps.dispStep(dispL, cfg.learningRateDisp);
+            nll = steps.dispLevel();
+        }
+        if (covBoosted) {
+            nll = steps.covStep(covL, cfg.learningRateCov);
+            nll = steps.covLevel();
+        }
         if (!dispBoosted || !covBoosted) emConstant(false);
         nll = estep(rho, theta);
     }

@@ -109,4 +109,79 @@ final class VarianceSteps {
         }
         return b.estepVar(b.rho, b.theta);
     }
+
+    /**
+     * Level step of the residual variance: one EM step for a common factor c on every R_j,
+     * c = mean_j (e_j^2 + z_j'P_i z_j) / R_j, i.e. rho += log c (into the ensemble's intercept), kept only if the
+     * NLL does not rise. The learners then only have to learn how R varies, not where its level is, so a
+     * small learning_rate_disp does not leave the level behind while the mean is still improving.
+     */
+    double dispLevel() {
+        Likelihood lik = b.lik;
+        double u = 0;
+        for (int j = 0; j < d.n; j++) u += (lik.e[j] * lik.e[j] + lik.zPz(j, d.cluster[j])) / b.resVar[j];
+        double delta = Math.log(u / d.n);
+        double before = b.nll;
+        if (!(Math.abs(delta) > 1e-12)) return before;
+        for (int h = 0; h <= MAX_HALVINGS; h++, delta /= 2) {
+            for (int j = 0; j < d.n; j++) {
+                rhoRawCand[j] = b.rhoRaw[j] + delta;
+                rhoCand[j] = b.rhoEns.clamp(rhoRawCand[j]);
+            }
+            double cand = b.estepVar(rhoCand, b.theta);
+            if (cand <= before + TOLERANCE * d.n) {
+                b.rhoEns.intercept += delta;
+                System.arraycopy(rhoRawCand, 0, b.rhoRaw, 0, d.n);
+                System.arraycopy(rhoCand, 0, b.rho, 0, d.n);
+                return cand;
+            }
+        }
+        return b.estepVar(b.rho, b.theta);
+    }
+
+    /**
+     * Level step of G(w): for each random effect k, an EM-type factor c_k = mean_i (S_i)_kk / G_i,kk with
+     * S_i = P_i + bhat_i bhat_i', applied to the diagonal log-Cholesky entry (theta_kk += log(c_k) / 2, exact for
+     * a random intercept alone), kept only if the NLL does not rise.
+     */
+    double covLevel() {
+        Likelihood lik = b.lik;
+        int m = d.m, q = d.q, qq = q * q, np = b.np;
+        double[] delta = new double[np];
+        double[] l = new double[qq], g = new double[qq];
+        double[] ratio = new double[q];
+        for (int i = 0; i < m; i++) {
+            System.arraycopy(b.lAll, i * qq, l, 0, qq);
+            LogCholesky.gFromL(l, q, g);
+            for (int k = 0; k < q; k++) {
+                double sk = lik.post[i * qq + k + k * q] + lik.bhat[i * q + k] * lik.bhat[i * q + k];
+                ratio[k] += sk / g[k + k * q];
+            }
+        }
+        boolean any = false;
+        for (int t = 0; t < np; t++)
+            if (b.lc.row[t] == b.lc.col[t]) {
+                delta[t] = 0.5 * Math.log(ratio[b.lc.row[t]] / m);
+                any |= Math.abs(delta[t]) > 1e-12;
+            }
+        double before = b.nll;
+        if (!any) return before;
+        double s = 1;
+        for (int h = 0; h <= MAX_HALVINGS; h++, s /= 2) {
+            for (int i = 0; i < m; i++)
+                for (int t = 0; t < np; t++) {
+                    int k = i * np + t;
+                    thetaRawCand[k] = b.thetaRaw[k] + s * delta[t];
+                    thetaCand[k] = b.thetaEns[t].clamp(thetaRawCand[k]);
+                }
+            double cand = b.estepVar(b.rho, thetaCand);
+            if (cand <= before + TOLERANCE * d.n) {
+                for (int t = 0; t < np; t++) b.thetaEns[t].intercept += s * delta[t];
+                System.arraycopy(thetaRawCand, 0, b.thetaRaw, 0, m * np);
+                System.arraycopy(thetaCand, 0, b.theta, 0, m * np);
+                return cand;
+            }
+        }
+        return b.estepVar(b.rho, b.theta);
+    }
 }
