@@ -44,7 +44,7 @@ in_band <- function(x) x >= 0.87 & x <= 0.93
 test_that("GRBoost's 90% intervals cover 87-93% for existing clusters, overall and in the low/high-R thirds", {
   expect_identical(cal_gr$variant, "GRBoost")
   cov_gr <- coverage(cal_gr, cal_test)
-  # measured: all 0.900, low 0.902, mid 0.902, high 0.896
+  # measured: all 0.898, low 0.898, mid 0.903, high 0.893
   for (part in c("all", "low", "high")) {
     expect_gte(cov_gr[[part]], 0.87, label = paste("GRBoost coverage,", part))
     expect_lte(cov_gr[[part]], 0.93, label = paste("GRBoost coverage,", part))
@@ -53,7 +53,7 @@ test_that("GRBoost's 90% intervals cover 87-93% for existing clusters, overall a
 
 test_that("GRBoost's 90% intervals cover 87-93% for new clusters, overall and in the low/high-R thirds", {
   cov_gr <- coverage(cal_gr, cal_new, allow.new.levels = TRUE)
-  # measured: all 0.894, low 0.890, mid 0.896, high 0.897
+  # measured: all 0.893, low 0.886, mid 0.897, high 0.894
   for (part in c("all", "low", "high")) {
     expect_gte(cov_gr[[part]], 0.87, label = paste("GRBoost new-cluster coverage,", part))
     expect_lte(cov_gr[[part]], 0.93, label = paste("GRBoost new-cluster coverage,", part))
@@ -76,7 +76,7 @@ test_that("GRBoost's intervals adapt: narrow where R(x) or G(w) is small, wide w
   pi <- predict(cal_gr, cal_new, interval = "prediction", level = 0.9, allow.new.levels = TRUE)
   width <- pi$upr - pi$lwr
   truth <- 2 * stats::qnorm(0.95) * sqrt(exp(-1 + 2.4 * cal_new$x2) + exp(1.2 * cal_new$w))
-  # measured: cor 0.955 between fitted and true widths; median ratio 1.006
+  # measured: cor 0.954 between fitted and true widths; median ratio 0.996
   expect_gt(stats::cor(width, truth), 0.9)
   expect_equal(stats::median(width / truth), 1, tolerance = 0.05)
 })
