@@ -20,6 +20,8 @@ final class Ensemble {
     Smoother.Spec[] specs;    // component-wise parts: the smoother of each covariate, or null
     double[][] additive;      // and the cumulative coefficients of each covariate's function (null if never chosen)
     final double lower, upper;
+    /** Multiplies the whole sum (level steps of an off-diagonal Cholesky entry); 1 otherwise. */
+    double scale = 1;
 
     Ensemble(int[] nlevels, double intercept, double lower, double upper) {
         this(nlevels, intercept, new ArrayList<>(), null, lower, upper);
@@ -38,6 +40,7 @@ final class Ensemble {
     Ensemble snapshot() {
         Ensemble e = new Ensemble(nlevels.clone(), intercept, new ArrayList<>(trees), linear == null ? null : linear.clone(), lower, upper);
         e.specs = specs;
+        e.scale = scale;
         if (additive != null) {
             e.additive = new double[additive.length][];
             for (int k = 0; k < additive.length; k++) e.additive[k] = additive[k] == null ? null : additive[k].clone();
@@ -56,7 +59,7 @@ final class Ensemble {
     double[] effect(int k, double[] grid) {
         double[] out = new double[grid.length], scratch = new double[4];
         if (additive == null || additive[k] == null) return out;
-        for (int i = 0; i < grid.length; i++) out[i] = specs[k].value(additive[k], grid[i], scratch);
+        for (int i = 0; i < grid.length; i++) out[i] = scale * specs[k].value(additive[k], grid[i], scratch);
         return out;
     }
 
@@ -78,7 +81,7 @@ final class Ensemble {
                 if (additive[k] != null) s += specs[k].value(additive[k], x[i + k * nrow], scratch);
         }
         for (Tree t : trees) s += t.predict(x, nrow, i);
-        return clamp(s);
+        return clamp(scale * s);
     }
 
     double[] predict(double[] x, int nrow) {
@@ -93,6 +96,7 @@ final class Ensemble {
         out.writeDouble(intercept);
         out.writeDouble(lower);
         out.writeDouble(upper);
+        out.writeDouble(scale);
         out.writeInt(linear == null ? -1 : linear.length);
         if (linear != null) for (double v : linear) out.writeDouble(v);
         out.writeInt(trees.size());
@@ -113,7 +117,7 @@ final class Ensemble {
         if (p < 0 || p > (1 << 24)) throw new IOException("bad feature count " + p);
         int[] nlevels = new int[p];
         for (int k = 0; k < p; k++) nlevels[k] = in.readInt();
-        double icpt = in.readDouble(), lo = in.readDouble(), hi = in.readDouble();
+        double icpt = in.readDouble(), lo = in.readDouble(), hi = in.readDouble(), sc = in.readDouble();
         int nl = in.readInt();
         double[] lin = null;
         if (nl >= 0) { lin = new double[nl]; for (int k = 0; k < nl; k++) lin[k] = in.readDouble(); }
@@ -122,6 +126,7 @@ final class Ensemble {
         List<Tree> trees = new ArrayList<>(nt);
         for (int t = 0; t < nt; t++) trees.add(Tree.read(in));
         Ensemble e = new Ensemble(nlevels, icpt, trees, lin, lo, hi);
+        e.scale = sc;
         if (in.readBoolean()) {
             int ns = in.readInt();
             if (ns != p) throw new IOException("bad smoother count " + ns);

@@ -54,5 +54,5 @@ final class EnsembleCache {
         }
     }
 
-    double value(int i) { return ens.clamp(raw[i]); }
+    double value(int i) { return ens.clamp(ens.scale * raw[i]); }
 }

@@ -14,7 +14,7 @@ import java.io.IOException;
  */
 public final class Model {
     private static final int MAGIC = 0x47424D58;   // "GBMX"
-    private static final int FORMAT = 4;
+    private static final int FORMAT = 5;
 
     private final String variant, learner;
     private final Ensemble mean, rho;

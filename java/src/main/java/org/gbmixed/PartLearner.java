@@ -80,8 +80,9 @@ final class PartLearner {
         return new Step(null, linear.fit(target, weight, out));
     }
 
-    /** ens += scale * step. */
+    /** ens += scale * step (in the ensemble's own units: divided by a level-step multiplier). */
     static void add(Ensemble ens, Step step, double scale) {
+        scale /= ens.scale;
         if (step.tree != null) {
             step.tree.scale(scale);
             ens.trees.add(step.tree);

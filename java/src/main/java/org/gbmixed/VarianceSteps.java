@@ -141,8 +141,9 @@ final class VarianceSteps {
 
     /**
      * Level step of G(w): for each random effect k, an EM-type factor c_k = mean_i (S_i)_kk / G_i,kk with
-     * S_i = P_i + bhat_i bhat_i', applied to the diagonal log-Cholesky entry (theta_kk += log(c_k) / 2, exact for
-     * a random intercept alone), kept only if the NLL does not rise.
+     * S_i = P_i + bhat_i bhat_i', applied as G -> D G D, D = diag(sqrt(c_k)) (correlations kept): row k of every
+     * L_i is multiplied by d_k, i.e. theta_kk += log d_k and theta_kl *= d_k (l < k, through the ensemble's
+     * multiplier); kept only if the NLL does not rise.
      */
     double covLevel() {
         Likelihood lik = b.lik;
@@ -167,16 +168,22 @@ final class VarianceSteps {
         double before = b.nll;
         if (!any) return before;
         double s = 1;
+        double[] logD = new double[q];
+        for (int t = 0; t < np; t++) if (b.lc.row[t] == b.lc.col[t]) logD[b.lc.row[t]] = delta[t];
         for (int h = 0; h <= MAX_HALVINGS; h++, s /= 2) {
             for (int i = 0; i < m; i++)
                 for (int t = 0; t < np; t++) {
                     int k = i * np + t;
-                    thetaRawCand[k] = b.thetaRaw[k] + s * delta[t];
+                    boolean diag = b.lc.row[t] == b.lc.col[t];
+                    thetaRawCand[k] = diag ? b.thetaRaw[k] + s * delta[t] : b.thetaRaw[k] * Math.exp(s * logD[b.lc.row[t]]);
                     thetaCand[k] = b.thetaEns[t].clamp(thetaRawCand[k]);
                 }
             double cand = b.estepVar(b.rho, thetaCand);
             if (cand <= before + TOLERANCE * d.n) {
-                for (int t = 0; t < np; t++) b.thetaEns[t].intercept += s * delta[t];
+                for (int t = 0; t < np; t++) {
+                    if (b.lc.row[t] == b.lc.col[t]) b.thetaEns[t].intercept += s * delta[t];
+                    else b.thetaEns[t].scale *= Math.exp(s * logD[b.lc.row[t]]);
+                }
                 System.arraycopy(thetaRawCand, 0, b.thetaRaw, 0, m * np);
                 System.arraycopy(thetaCand, 0, b.theta, 0, m * np);
                 return cand;
