@@ -56,6 +56,7 @@ public final class Booster {
     private double[] validLoss = new double[16];
     private int bestRound;
     private Model best, initial;
+    private double[][] bestBuf;
     private boolean stopped;
 
     Booster(TrainingData d, Config cfg) {
@@ -252,7 +253,8 @@ public final class Booster {
                 validLoss[rounds] = v;
                 if (v < validLoss[bestRound]) {
                     bestRound = rounds;
-                    best = snapshot(rounds);   // O(n) copies, as cheap as one E-step
+                    if (bestBuf == null) bestBuf = new double[3][d.n];
+                    best = snapshot(rounds, bestBuf[0], bestBuf[1], bestBuf[2]);
                 }
                 if (cfg.earlyStoppingRounds > 0 && rounds - bestRound >= cfg.earlyStoppingRounds) stopped = true;
             }
@@ -318,8 +320,16 @@ public final class Booster {
 
     /** The model of the current state after round {@code atRound} (its loss histories are complete so far). */
     private Model snapshot(int atRound) {
+        return snapshot(atRound, new double[d.n], new double[d.n], new double[d.n]);
+    }
+
+    /**
+     * The same into the given n-arrays: the best-round snapshot reuses three buffers, so a validation loss that
+     * improves every round allocates nothing proportional to n (bestModel() hands out copies).
+     */
+    private Model snapshot(int atRound, double[] fOut, double[] fr, double[] rv) {
         int n = d.n, q = d.q, qq = q * q;
-        double[] fr = new double[n], rv = new double[n];
+        System.arraycopy(f, 0, fOut, 0, n);
         for (int j = 0; j < n; j++) { fr[j] = r[j] - lik.e[j]; rv[j] = Math.exp(rho[j]); }
         double[] gCl = new double[d.m * qq], li = new double[qq], gi = new double[qq];
         for (int i = 0; i < d.m; i++) {
@@ -340,6 +350,6 @@ public final class Booster {
         return new Model(variant(), cfg.learner(), fEns.snapshot(), rhoEns.snapshot(), th, q, d.diagonalG, d.m, n,
                 lik.bhat.clone(), lik.post.clone(), gCl, history(), validHistory(), atRound, logLik,
                 meanL.importance(), dispBoosted ? dispL.importance() : new double[0], impCov,
-                f.clone(), fr, rv);
+                fOut, fr, rv);
     }
 }

@@ -59,11 +59,17 @@ public final class Model {
     /** Training NLL after round 0..roundsRun. */
     public double[] trainLoss() { return loss.clone(); }
 
-    /** The same model with the booster's full loss histories (the best-round snapshot is taken mid-run). */
+    /**
+     * The same model with the booster's full loss histories (the best-round snapshot is taken mid-run), and its
+     * own copies of the training-row arrays (the booster reuses the snapshot's buffers).
+     */
     Model withHistory(double[] loss, double[] validLoss, int roundsUsed) {
         return new Model(variant, learner, mean, rho, theta, q, lc.diagonal, m, nobs, bhat, post, gCluster, loss,
-                validLoss, roundsUsed, logLik, impMean, impDisp, impCov, fittedFixed, fittedRandom, fittedDisp);
+                validLoss, roundsUsed, logLik, impMean, impDisp, impCov, copy(fittedFixed), copy(fittedRandom),
+                copy(fittedDisp));
     }
+
+    private static double[] copy(double[] a) { return a == null ? null : a.clone(); }
     public double logLik() { return logLik; }
     public double[] importance() { return impMean.clone(); }
     public double[] importanceDisp() { return impDisp.clone(); }
