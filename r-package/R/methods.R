@@ -320,8 +320,8 @@ print.gbmixed <- function(x, digits = max(3L, getOption("digits") - 3L), ...) {
   if (!is.null(x$disp)) cat(" Residual variance R(x):", deparse1(x$disp$formula), "\n")
   if (!is.null(x$cov)) cat(" Random-effects covariance G(w):", deparse1(x$cov$formula), "\n")
   if (!is.null(x$treatment)) cat(" Treatment:", x$treatment$name, "\n")
-  cat(" Learner: ", x$control$learner, ", ", x$nrounds, " rounds, learning rate ",
-      format(x$control$learning_rate), "\n", sep = "")
+  cat(" Learner: ", learner_text(x$control, !is.null(x$disp), !is.null(x$cov)), "; ", x$nrounds, " rounds\n",
+      sep = "")
   cat(" Data: ", x$nobs, " rows in ", length(x$cluster_levels), " clusters of ", x$group, "\n", sep = "")
   cat(rounds_lines(rounds_info(x), digits), sep = "\n")
   ll <- stats::logLik(x)
@@ -375,8 +375,7 @@ summary.gbmixed <- function(object, top = 10L, ...) {
     covformula = object$cov$formula,
     treatment = object$treatment$name,
     variant = object$variant,
-    learner = object$control$learner,
-    learning_rate = object$control$learning_rate,
+    learner = learner_text(object$control, !is.null(object$disp), !is.null(object$cov)),
     nrounds = object$nrounds,
     loss = object$loss[c(1L, object$nrounds + 1L)] / object$nobs,
     rounds = rounds_info(object),
@@ -405,8 +404,8 @@ print.summary.gbmixed <- function(x, digits = max(3L, getOption("digits") - 3L),
   if (!is.null(x$dispformula)) cat(" Residual variance R(x):", deparse1(x$dispformula), "\n")
   if (!is.null(x$covformula)) cat(" Random-effects covariance G(w):", deparse1(x$covformula), "\n")
   if (!is.null(x$treatment)) cat(" Treatment:", x$treatment, "\n")
-  cat(" Learner: ", x$learner, ", learning rate ", format(x$learning_rate), ", ", x$nrounds,
-      " rounds (seed ", format(x$seed, scientific = FALSE), ")\n", sep = "")
+  cat(" Learner: ", x$learner, "; ", x$nrounds, " rounds (seed ", format(x$seed, scientific = FALSE), ")\n",
+      sep = "")
   cat(" Training loss (NLL per row): ", format(x$loss[1L], digits = digits + 2L), " at round 0, ",
       format(x$loss[2L], digits = digits + 2L), " at round ", x$nrounds, "\n", sep = "")
   if (!is.null(x$rounds)) cat(rounds_lines(x$rounds, digits), sep = "\n")
@@ -480,4 +479,19 @@ rounds_lines <- function(r, digits) {
                     fmt(r$valid)))
   }
   out
+}
+
+# "tree, learning rate 0.05" for a Base fit; each boosted part's learner and rate otherwise.
+learner_text <- function(control, disp, cov) {
+  one <- function(learner, rate) paste0(learner, ", learning rate ", format(rate))
+  parts <- paste0(if (disp || cov) "mean ", one(control$learner, control$learning_rate))
+  if (disp) {
+    parts <- c(parts, paste0("R(x) ", one(control$learner_disp %||% control$learner,
+                                          control$learning_rate_disp %||% control$learning_rate)))
+  }
+  if (cov) {
+    parts <- c(parts, paste0("G(w) ", one(control$learner_cov %||% control$learner,
+                                          control$learning_rate_cov %||% control$learning_rate)))
+  }
+  paste(parts, collapse = "; ")
 }
