@@ -143,12 +143,15 @@ final class TreeLearner {
         return nodeInt.size() - 1;
     }
 
-    /** Grows the node of rows idx[lo, hi) whose histogram is hist (returned to the pool when done). */
+    /**
+     * Grows the node of rows idx[lo, hi) whose histogram is hist (returned to the pool when done); hist is null
+     * for a node that cannot split (at max depth or too few rows), which becomes a leaf without a histogram.
+     */
     private int grow(Hist hist, double[] out, int lo, int hi, int depth) {
         int node = newNode();
         // node totals from feature 0's bins (every row is in exactly one bin of each feature)
         double sumS = 0, sumW = 0;
-        if (first < bf.p) {
+        if (hist != null && first < bf.p) {
             int off = bf.offset[first];
             for (int b = 0; b < bf.nbins[first]; b++) { sumS += hist.s[off + b]; sumW += hist.w[off + b]; }
         } else {
@@ -159,7 +162,7 @@ final class TreeLearner {
         double bestGain = 0;
         long[] bestSet = null;
         boolean bestMissLeft = false;
-        if (depth < maxDepth && count >= 2 * minLeaf && sumW > 0) {
+        if (hist != null && depth < maxDepth && count >= 2 * minLeaf && sumW > 0) {
             double parent = sumS * sumS / sumW;
             for (int k = 0; k < bf.p; k++) {
                 if (use != null && !use[k]) continue;
@@ -214,7 +217,7 @@ final class TreeLearner {
             double v = sumW > 0 ? sumS / sumW : 0.0;
             nodeVal.set(node, v);
             for (int t = lo; t < hi; t++) out[idx[t]] = v;
-            pool.push(hist);
+            if (hist != null) pool.push(hist);
             return node;
         }
         gain[bestF] += bestGain;
@@ -232,16 +235,30 @@ final class TreeLearner {
         nodeThr.set(node, bestSet == null ? bf.threshold[bestF][bestBin] : Double.NaN);
         nodeSet.set(node, bestSet);
         nodeMissLeft.set(node, bestMissLeft);
-        // children: build the smaller one's histogram, the larger one is parent - smaller
-        Hist small = borrow();
-        boolean leftSmall = nl <= nr;
-        if (leftSmall) build(small, lo, lo + nl); else build(small, lo + nl, hi);
-        for (int b = 0; b < total; b++) {
-            hist.s[b] -= small.s[b];
-            hist.w[b] -= small.w[b];
-            hist.c[b] -= small.c[b];
+        // children: only those that can split need a histogram; for two, build the smaller one's and derive the
+        // larger one as parent - smaller; for one, build it into the parent's buffer
+        boolean canL = depth + 1 < maxDepth && nl >= 2 * minLeaf, canR = depth + 1 < maxDepth && nr >= 2 * minLeaf;
+        Hist leftH = null, rightH = null;
+        if (canL && canR) {
+            Hist small = borrow();
+            boolean leftSmall = nl <= nr;
+            if (leftSmall) build(small, lo, lo + nl); else build(small, lo + nl, hi);
+            for (int b = 0; b < total; b++) {
+                hist.s[b] -= small.s[b];
+                hist.w[b] -= small.w[b];
+                hist.c[b] -= small.c[b];
+            }
+            leftH = leftSmall ? small : hist;
+            rightH = leftSmall ? hist : small;
+        } else if (canL) {
+            build(hist, lo, lo + nl);
+            leftH = hist;
+        } else if (canR) {
+            build(hist, lo + nl, hi);
+            rightH = hist;
+        } else {
+            pool.push(hist);
         }
-        Hist leftH = leftSmall ? small : hist, rightH = leftSmall ? hist : small;
         int l = grow(leftH, out, lo, lo + nl, depth + 1);
         int r = grow(rightH, out, lo + nl, hi, depth + 1);
         nodeInt.get(node)[1] = l;
