@@ -52,23 +52,17 @@ class SplineTest {
         Random r = new Random(2);
         double[] x = new double[n], h = new double[n];
         for (int i = 0; i < n; i++) { x[i] = r.nextDouble() * 10; h[i] = 1; }
-        for (double df : new double[] {2.5, 4, 8}) {
-            Smoother s = new Smoother(x, 0, n, 0, Smoother.Kind.SPLINE, 20, df);
-            // dense hat matrix S = B (B'B + lambda P)^-1 B' from fits to unit vectors
-            double trace = 0;
-            double[] e = new double[n], fit = new double[n];
-            for (int i = 0; i < n; i++) {
-                java.util.Arrays.fill(e, 0);
-                e[i] = 1;
-                s.fitted(s.fit(e, h), fit);
-                trace += fit[i];
-            }
-            assertEquals(df, trace, 1e-6, "df");
-        }
+        for (double df : new double[] {2.5, 4, 8})
+            assertEquals(df, hatTrace(new Smoother(x, 0, n, 0, Smoother.Kind.SPLINE, 20, df), h), 1e-6, "df");
         // a factor with a ridge: df of 6 levels set to 3
         double[] f = new double[n];
         for (int i = 0; i < n; i++) f[i] = i % 6;
-        Smoother s = new Smoother(f, 0, n, 6, Smoother.Kind.FACTOR, 20, 3);
+        assertEquals(3.0, hatTrace(new Smoother(f, 0, n, 6, Smoother.Kind.FACTOR, 20, 3), h), 1e-6, "factor df");
+    }
+
+    /** Trace of the dense hat matrix S = B (B'HB + lambda P)^-1 B'H, from fits to the unit vectors. */
+    private static double hatTrace(Smoother s, double[] h) {
+        int n = h.length;
         double trace = 0;
         double[] e = new double[n], fit = new double[n];
         for (int i = 0; i < n; i++) {
@@ -77,7 +71,7 @@ class SplineTest {
             s.fitted(s.fit(e, h), fit);
             trace += fit[i];
         }
-        assertEquals(3.0, trace, 1e-6, "factor df");
+        return trace;
     }
 
     @Test
