@@ -148,18 +148,7 @@ final class Likelihood {
      * @param l Cholesky factor of G_i (q x q at offset lOff)
      */
     void gradTheta(int i, LogCholesky lc, double[] l, int lOff, double[] out, int outOff) {
-        int q = d.q, qq = q * q;
-        double[] li = new double[qq], g = new double[qq], gi = new double[qq], diff = new double[qq],
-                tmp = new double[qq], mm = new double[qq];
-        System.arraycopy(l, lOff, li, 0, qq);
-        LogCholesky.gFromL(li, q, g);
-        Dense.cholInverse(li, q, gi);
-        for (int a = 0; a < q; a++)
-            for (int b = 0; b < q; b++)
-                diff[a + b * q] = g[a + b * q] - post[i * qq + a + b * q] - bhat[i * q + a] * bhat[i * q + b];
-        Dense.multiply(gi, diff, q, tmp);
-        Dense.multiply(tmp, gi, q, mm);
-        lc.gradient(mm, li, out, outOff);
+        thetaTerms(i, lc, l, lOff, out, null, outOff);
     }
 
     /**
@@ -167,27 +156,47 @@ final class Likelihood {
      * G^-1 - G^-1 P_i G^-1, D_t = dG/dtheta_t = E_t L' + L E_t', E_t the unit matrix at (k, l) times
      * L_kk when k = l.
      */
-    void fisherTheta(int i, LogCholesky lc, double[] lAll, int lOff, double[] out, int outOff) {
+    void fisherTheta(int i, LogCholesky lc, double[] l, int lOff, double[] out, int outOff) {
+        thetaTerms(i, lc, l, lOff, null, out, outOff);
+    }
+
+    /**
+     * The gradient (into grad) and the diagonal Fisher information (into info) of theta for cluster i, from one
+     * G^-1; either output may be null. The covariance step needs both every round.
+     */
+    void thetaTerms(int i, LogCholesky lc, double[] l, int lOff, double[] grad, double[] info, int outOff) {
         int q = d.q, qq = q * q;
-        double[] l = new double[qq], gi = new double[qq], tmp = new double[qq], tW = new double[qq],
-                tD = new double[qq], tA = new double[qq];
-        System.arraycopy(lAll, lOff, l, 0, qq);
-        Dense.cholInverse(l, q, gi);
-        // W = G^-1 - G^-1 P G^-1
-        Dense.multiply(gi, java.util.Arrays.copyOfRange(post, i * qq, i * qq + qq), q, tmp);
-        Dense.multiply(tmp, gi, q, tW);
-        for (int k = 0; k < qq; k++) tW[k] = gi[k] - tW[k];
-        for (int t = 0; t < lc.size(); t++) {
-            int k = lc.row[t], c = lc.col[t];
-            double e = k == c ? l[k + c * q] : 1.0;
-            // D = E L' + L E', E = e * unit(k, c):  (E L')_ab = e [a == k] L_bc;  (L E')_ab = e L_ac [b == k]
-            java.util.Arrays.fill(tD, 0.0);
-            for (int bb = 0; bb < q; bb++) tD[k + bb * q] += e * l[bb + c * q];
-            for (int a = 0; a < q; a++) tD[a + k * q] += e * l[a + c * q];
-            Dense.multiply(tW, tD, q, tA);           // A = W D
-            double tr = 0;                           // tr(A A)
-            for (int a = 0; a < q; a++) for (int bb = 0; bb < q; bb++) tr += tA[a + bb * q] * tA[bb + a * q];
-            out[outOff + t] = 0.5 * tr;
+        double[] li = new double[qq], gi = new double[qq], tmp = new double[qq], a = new double[qq],
+                b = new double[qq];
+        System.arraycopy(l, lOff, li, 0, qq);
+        Dense.cholInverse(li, q, gi);
+        if (grad != null) {
+            // M = G^-1 (G - S) G^-1 with S = P + bhat bhat'; dl/dL = M L
+            LogCholesky.gFromL(li, q, a);
+            for (int x = 0; x < q; x++)
+                for (int y = 0; y < q; y++)
+                    a[x + y * q] -= post[i * qq + x + y * q] + bhat[i * q + x] * bhat[i * q + y];
+            Dense.multiply(gi, a, q, tmp);
+            Dense.multiply(tmp, gi, q, b);
+            lc.gradient(b, li, grad, outOff);
+        }
+        if (info != null) {
+            // W = G^-1 - G^-1 P G^-1
+            Dense.multiply(gi, java.util.Arrays.copyOfRange(post, i * qq, i * qq + qq), q, tmp);
+            Dense.multiply(tmp, gi, q, a);
+            for (int k = 0; k < qq; k++) a[k] = gi[k] - a[k];
+            for (int t = 0; t < lc.size(); t++) {
+                int k = lc.row[t], c = lc.col[t];
+                double e = k == c ? li[k + c * q] : 1.0;
+                // D = E L' + L E', E = e * unit(k, c):  (E L')_xy = e [x == k] L_yc;  (L E')_xy = e L_xc [y == k]
+                java.util.Arrays.fill(b, 0.0);
+                for (int y = 0; y < q; y++) b[k + y * q] += e * li[y + c * q];
+                for (int x = 0; x < q; x++) b[x + k * q] += e * li[x + c * q];
+                Dense.multiply(a, b, q, tmp);        // W D
+                double tr = 0;                       // tr((W D)^2)
+                for (int x = 0; x < q; x++) for (int y = 0; y < q; y++) tr += tmp[x + y * q] * tmp[y + x * q];
+                info[outOff + t] = 0.5 * tr;
+            }
         }
     }
 }

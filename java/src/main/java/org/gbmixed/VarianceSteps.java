@@ -77,8 +77,7 @@ final class VarianceSteps {
         Likelihood lik = b.lik;
         int m = d.m, np = b.np, qq = d.q * d.q;
         for (int i = 0; i < m; i++) {
-            lik.gradTheta(i, b.lc, b.lAll, i * qq, grad, i * np);
-            lik.fisherTheta(i, b.lc, b.lAll, i * qq, info, i * np);
+            lik.thetaTerms(i, b.lc, b.lAll, i * qq, grad, info, i * np);
         }
         for (int t = 0; t < np; t++) {
             double meanInfo = 0;
