@@ -75,7 +75,8 @@ gbmixed_control <- function(nrounds = 500, learning_rate = 0.05,
                             verbose = FALSE, progress = interactive(),
                             honest_folds = NULL, exact_splits = FALSE,
                             learner_disp = NULL, learner_cov = NULL, min_leaf_cov = NULL,
-                            spline_df = 4, spline_knots = 20, componentwise = FALSE) {
+                            spline_df = 4, spline_knots = 20, componentwise = FALSE,
+                            newton = TRUE, cluster_splits = FALSE, min_leaf_clusters = 1) {
   if (is.list(learner)) {
     parts <- learner_list(learner, learner_disp, learner_cov)
     learner <- parts$mean
@@ -88,6 +89,9 @@ gbmixed_control <- function(nrounds = 500, learning_rate = 0.05,
   check_number(spline_df, "spline_df", lower = 1, upper = 1000)
   check_whole(spline_knots, "spline_knots", min = 1, max = 1000)
   check_flag(componentwise, "componentwise")
+  check_flag(newton, "newton")
+  check_flag(cluster_splits, "cluster_splits")
+  check_whole(min_leaf_clusters, "min_leaf_clusters", min = 1)
   if (!is.null(min_leaf_cov)) check_whole(min_leaf_cov, "min_leaf_cov", min = 1)
   check_whole(nrounds, "nrounds", min = 1)
   check_fraction(learning_rate, "learning_rate")
@@ -125,6 +129,7 @@ gbmixed_control <- function(nrounds = 500, learning_rate = 0.05,
       exact_splits = exact_splits,
       learner_disp = learner_disp, learner_cov = learner_cov,
       spline_df = as.double(spline_df), spline_knots = as.integer(spline_knots), componentwise = componentwise,
+      newton = newton, cluster_splits = cluster_splits, min_leaf_clusters = as.integer(min_leaf_clusters),
       min_leaf_cov = if (is.null(min_leaf_cov)) NULL else as.integer(min_leaf_cov)
     ),
     class = "gbmixed_control"

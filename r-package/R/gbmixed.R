@@ -326,6 +326,9 @@ make_config <- function(control, seed, nclusters) {
   b <- set(b, "earlyStoppingRounds", jarg_int1(control$early_stopping_rounds %||% 0L))
   b <- set(b, "subsample", as.double(control$subsample %||% 1))
   b <- set(b, "colsample", as.double(control$colsample %||% 1))
+  b <- set(b, "newton", !isFALSE(control$newton))
+  b <- set(b, "clusterSplits", isTRUE(control$cluster_splits))
+  b <- set(b, "minLeafClusters", jarg_int1(control$min_leaf_clusters %||% 1L))
   jcall(b, .java_class$config, "build")
 }
 

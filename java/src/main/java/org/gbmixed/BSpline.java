@@ -21,16 +21,21 @@ final class BSpline {
 
     /** Writes the 4 basis values at x into v[0..3]; returns the index of the first (v[a] belongs to index + a). */
     int eval(double x, double[] v) {
+        return eval(x, v, 0);
+    }
+
+    /** The same into v[off..off+3]. */
+    int eval(double x, double[] v, int off) {
         double u = (Math.min(Math.max(x, lo), hi) - lo) / step;
         int seg = (int) Math.floor(u);
         if (seg >= nseg) seg = nseg - 1;
         if (seg < 0) seg = 0;
         double t = u - seg, t2 = t * t, t3 = t2 * t, s = 1 - t;
         // uniform cubic B-spline pieces on the segment [seg, seg + 1]
-        v[0] = s * s * s / 6;
-        v[1] = (3 * t3 - 6 * t2 + 4) / 6;
-        v[2] = (-3 * t3 + 3 * t2 + 3 * t + 1) / 6;
-        v[3] = t3 / 6;
+        v[off] = s * s * s / 6;
+        v[off + 1] = (3 * t3 - 6 * t2 + 4) / 6;
+        v[off + 2] = (-3 * t3 + 3 * t2 + 3 * t + 1) / 6;
+        v[off + 3] = t3 / 6;
         return seg;
     }
 

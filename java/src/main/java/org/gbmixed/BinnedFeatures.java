@@ -25,6 +25,29 @@ final class BinnedFeatures {
     final boolean[] isFactor;
     /** missingBin[k] = the bin of NaN rows (the last bin), or -1 when feature k has no missing value. */
     final int[] missingBin;
+    /**
+     * Features constant within every cluster (NaN counting as a value), or null when there are none or the rows
+     * have no clusters (the covariates of G are one row per cluster).
+     */
+    boolean[] clusterLevel;
+
+    /** Marks the features whose bin is the same for all rows of each cluster. */
+    void markClusterLevel(int[] cluster, int m) {
+        boolean[] level = new boolean[p];
+        boolean any = false;
+        int[] seen = new int[m];
+        for (int k = 0; k < p; k++) {
+            java.util.Arrays.fill(seen, -1);
+            boolean constant = true;
+            for (int i = 0; i < n && constant; i++) {
+                int b = bin(k, i), c = cluster[i];
+                if (seen[c] < 0) seen[c] = b; else constant = seen[c] == b;
+            }
+            level[k] = constant;
+            any |= constant;
+        }
+        clusterLevel = any ? level : null;
+    }
 
     BinnedFeatures(Features d, int maxBins, boolean exact, Parallel par) {
         n = d.n;

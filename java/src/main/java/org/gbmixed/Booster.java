@@ -35,7 +35,8 @@ public final class Booster {
     final LogCholesky lc;
     final int np;
     final boolean dispBoosted, covBoosted;
-    final Ensemble fEns, rhoEns;
+    final MeanPart mean;
+    final Ensemble rhoEns;
     final Ensemble[] thetaEns;
     private final PartLearner meanL, dispL;
     private final Parallel par;
@@ -45,9 +46,9 @@ public final class Booster {
     // unclamped sums, so that training values equal what the ensembles predict
     final double[] f, rhoRaw, rho, thetaRaw, theta;
     final double[] r, resVar, lAll;
-    private final double[] target, weight, out;
+    private final double[] subsampleWeight;
     private final VarianceSteps steps;
-    private final CrossFit crossFit;
+    private CrossFit crossFit;
     private double[] loss = new double[16];
     private int rounds;
     double nll;
@@ -69,7 +70,6 @@ public final class Booster {
         np = lc.size();
         dispBoosted = d.disp.p > 0;
         covBoosted = d.cov.p > 0;
-        f = new double[n];
         r = new double[n];
         resVar = new double[n];
         rhoRaw = new double[n];
@@ -77,11 +77,10 @@ public final class Booster {
         thetaRaw = new double[m * np];
         theta = new double[m * np];
         lAll = new double[m * q * q];
-        target = new double[n];
-        weight = new double[n];
-        out = new double[n];
+        subsampleWeight = cfg.subsample < 1 ? new double[m] : null;
         sampler = new Sampler(cfg.seed, d.m, cfg.subsample, d.p, cfg.colsample);
         meanL = new PartLearner(d.feat, cfg.learner, cfg, cfg.minLeaf, par);
+        if (cfg.newton && cfg.clusterSplits) meanL.markClusterLevel(d);
         dispL = dispBoosted ? new PartLearner(d.disp, cfg.learnerDisp, cfg, cfg.minLeaf, par) : null;
         covL = covBoosted ? new PartLearner[np] : null;
         if (covBoosted)
@@ -93,13 +92,16 @@ public final class Booster {
         double sw = 0, swy = 0;
         for (int j = 0; j < n; j++) { sw += d.w[j]; swy += d.w[j] * d.y[j]; }
         double intercept = swy / sw;
-        Arrays.fill(f, intercept);
         double v = 0;
         for (int j = 0; j < n; j++) v += d.w[j] * (d.y[j] - intercept) * (d.y[j] - intercept);
         v /= sw;
         if (!(v > 0)) v = 1.0;   // constant response: any positive scale; EM takes the variances to their floor
         double logRange = Math.log(VAR_RANGE);
-        fEns = new Ensemble(d.feat.nlevels.clone(), intercept, Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY);
+        PartLearner tauL = d.contrast == null ? null
+                : cfg.learnerCate == cfg.learner ? meanL.sibling(cfg.maxDepthCate)
+                : new PartLearner(d.feat, cfg.learnerCate, cfg, cfg.maxDepthCate, cfg.minLeaf, par);
+        mean = new MeanPart(d, cfg, meanL, tauL, new NewtonStep(d, par), intercept, 0);
+        f = mean.f;
         rhoEns = new Ensemble(d.disp.nlevels.clone(), Math.log(v / 2), Math.log(v) - logRange, Math.log(v) + logRange);
         double[] g0 = new double[q * q];
         double[] scale = new double[q];
@@ -126,14 +128,21 @@ public final class Booster {
         }
         setConstantParts();
         steps = dispBoosted || covBoosted ? new VarianceSteps(this) : null;
-        crossFit = cfg.honestFolds > 0 ? new CrossFit(d, cfg, cfg.honestFolds, intercept, meanL.sibling(), par) : null;
+        // the constant-variance LMM with constant levels: EM for G and sigma^2, with Newton steps for the levels of
+        // the mean (the intercept; the average treatment effect) when those are on
+        boolean levels = cfg.newton || d.contrast != null;
         nll = estep(rho, theta);
         for (int it = 0; it < INIT_EM_MAX; it++) {
             double before = nll;
             emConstant(true);
             nll = estep(rho, theta);
+            if (levels) {
+                mean.levelStep(lik, resVar, null);
+                nll = estep(rho, theta);
+            }
             if (Math.abs(before - nll) <= INIT_EM_TOL * (1 + Math.abs(nll))) break;
         }
+        crossFit = cfg.honestFolds > 0 ? new CrossFit(d, cfg, cfg.honestFolds, mean, par) : null;
         loss[0] = nll;
     }
 
@@ -227,9 +236,16 @@ public final class Booster {
      */
     public void setValidation(double[] x, int nrow, double[] y, double[] weights, int[] cluster, int nclusters,
                               double[] z, double[] xdisp, double[] wcov) {
+        setValidation(x, nrow, y, weights, cluster, nclusters, z, xdisp, wcov, new double[0]);
+    }
+
+    /** The same with the treatment of every held-out row (a model with a treatment-effect part; else length 0). */
+    public void setValidation(double[] x, int nrow, double[] y, double[] weights, int[] cluster, int nclusters,
+                              double[] z, double[] xdisp, double[] wcov, double[] treatment) {
         if (rounds > 0) throw new IllegalStateException("setValidation must come before the first round (" + rounds + " done)");
         TrainingData v = new TrainingData(x, nrow, d.p, d.nlevels, y, weights, cluster, nclusters, z, d.q, d.diagonalG,
                 xdisp, d.disp.p, d.disp.nlevels, wcov, d.cov.p, d.cov.nlevels);
+        if (treatment != null && treatment.length > 0) v.setTreatment(treatment, d.centre);
         validation = new Validation(v, this);
         validLoss[0] = validation.loss();
         bestRound = 0;
@@ -263,18 +279,12 @@ public final class Booster {
     }
 
     private void round() {
-        double nu = cfg.learningRate;
-        for (int j = 0; j < d.n; j++) {
-            target[j] = lik.e[j];
-            weight[j] = 1.0 / resVar[j];
-        }
-        if (cfg.subsample < 1) {
+        if (subsampleWeight != null) {
             boolean[] in = sampler.clusters();
-            for (int j = 0; j < d.n; j++) if (!in[d.cluster[j]]) weight[j] = 0;
+            for (int i = 0; i < d.m; i++) subsampleWeight[i] = in[i] ? 1 : 0;
         }
-        PartLearner.add(fEns, meanL.fit(target, weight, out, cfg.colsample < 1 ? sampler.columns() : null), nu);
-        for (int j = 0; j < d.n; j++) f[j] += nu * out[j];
-        if (crossFit != null) crossFit.boost(nu, resVar, lAll, covBoosted ? d.q * d.q : 0);
+        mean.step(lik, resVar, subsampleWeight, cfg.colsample < 1 ? sampler.columns() : null);
+        if (crossFit != null) crossFit.boost(resVar, lAll, covBoosted ? d.q * d.q : 0);
         nll = estepVar(rho, theta);
         if (dispBoosted) {
             nll = steps.dispStep(dispL, cfg.learningRateDisp);
@@ -347,9 +357,10 @@ public final class Booster {
             }
         }
         double logLik = -nll - 0.5 * n * Math.log(2 * Math.PI);
-        return new Model(variant(), cfg.learner(), fEns.snapshot(), rhoEns.snapshot(), th, q, d.diagonalG, d.m, n,
+        return new Model(variant(), cfg.learner(), mean.mu.snapshot(), mean.tau == null ? null : mean.tau.snapshot(),
+                d.centre, rhoEns.snapshot(), th, q, d.diagonalG, d.m, n,
                 lik.bhat.clone(), lik.post.clone(), gCl, history(), validHistory(), atRound, logLik,
-                meanL.importance(), dispBoosted ? dispL.importance() : new double[0], impCov,
+                meanL.importance(), mean.tauImportance(), dispBoosted ? dispL.importance() : new double[0], impCov,
                 fOut, fr, rv);
     }
 }

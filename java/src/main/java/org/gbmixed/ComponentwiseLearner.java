@@ -60,6 +60,12 @@ final class ComponentwiseLearner {
 
     double[] coefficients(int k) { return coef[k]; }
 
+    /** Replaces covariate k's coefficients (a Newton step of the selected smoother) and writes its fit to out. */
+    void setCoefficients(int k, double[] c, double[] out) {
+        coef[k] = c;
+        smoothers[k].fitted(c, out);
+    }
+
     Smoother.Spec[] specs() {
         Smoother.Spec[] s = new Smoother.Spec[smoothers.length];
         for (int k = 0; k < s.length; k++) s[k] = smoothers[k].spec;

@@ -26,6 +26,12 @@ public final class Config {
     final double subsample, colsample;
     final double splineDf;
     final int splineKnots;
+    final boolean newton;
+    final boolean clusterSplits;
+    final int minLeafClusters;
+    final double learningRateCate;
+    final int maxDepthCate;
+    final Learner learnerCate;
 
     private Config(Builder b) {
         nrounds = b.nrounds;
@@ -49,6 +55,12 @@ public final class Config {
         colsample = b.colsample;
         splineDf = b.splineDf;
         splineKnots = b.splineKnots;
+        newton = b.newton;
+        clusterSplits = b.clusterSplits;
+        minLeafClusters = b.minLeafClusters;
+        learningRateCate = Double.isNaN(b.learningRateCate) ? b.learningRate : b.learningRateCate;
+        maxDepthCate = b.maxDepthCate > 0 ? b.maxDepthCate : b.maxDepth;
+        learnerCate = b.learnerCateKind;
     }
 
     public int nrounds() { return nrounds; }
@@ -72,6 +84,12 @@ public final class Config {
     public double colsample() { return colsample; }
     public double splineDf() { return splineDf; }
     public int splineKnots() { return splineKnots; }
+    public boolean newton() { return newton; }
+    public boolean clusterSplits() { return clusterSplits; }
+    public int minLeafClusters() { return minLeafClusters; }
+    public double learningRateCate() { return learningRateCate; }
+    public int maxDepthCate() { return maxDepthCate; }
+    public String learnerCate() { return learnerCate.name().toLowerCase(java.util.Locale.ROOT); }
 
     /** Mutable builder; every setter returns the builder. */
     public static final class Builder {
@@ -95,6 +113,13 @@ public final class Config {
         private double subsample = 1, colsample = 1;
         private double splineDf = 4;
         private int splineKnots = 20;
+        private boolean newton = true;
+        private boolean clusterSplits = false;
+        private int minLeafClusters = 1;
+        private double learningRateCate = Double.NaN;
+        private int maxDepthCate = 0;
+        private String learnerCate = null;
+        private Learner learnerCateKind;
 
         public Builder nrounds(int v) { nrounds = v; return this; }
         public Builder learningRate(double v) { learningRate = v; return this; }
@@ -130,6 +155,24 @@ public final class Config {
         public Builder splineKnots(int v) { splineKnots = v; return this; }
         /** Stop when the validation loss has not improved for this many rounds (0 = never stop early). */
         public Builder earlyStoppingRounds(int v) { earlyStoppingRounds = v; return this; }
+        /**
+         * Newton (GLS) values for every step of the mean: the learners' structure from the conditional residuals,
+         * their values from the marginal likelihood (false: plain gradient steps on the conditional residuals).
+         */
+        public Builder newton(boolean v) { newton = v; return this; }
+        /**
+         * With Newton steps: score tree splits on covariates constant within clusters by their exact
+         * marginal-likelihood gain (false: by the conditional residuals' gain, like every other split).
+         */
+        public Builder clusterSplits(boolean v) { clusterSplits = v; return this; }
+        /** The fewest clusters on each side of a tree split on a covariate constant within clusters. */
+        public Builder minLeafClusters(int v) { minLeafClusters = v; return this; }
+        /** Learning rate of the treatment-effect part tau(x); NaN = learningRate. */
+        public Builder learningRateCate(double v) { learningRateCate = v; return this; }
+        /** Maximum depth of the treatment-effect part's trees; 0 = maxDepth. */
+        public Builder maxDepthCate(int v) { maxDepthCate = v; return this; }
+        /** Learner of the treatment-effect part; null = learner. */
+        public Builder learnerCate(String v) { learnerCate = v; return this; }
         /** Minimum number of clusters in a leaf of a covariance tree. */
         public Builder minLeafCov(int v) { minLeafCov = v; return this; }
 
@@ -139,10 +182,15 @@ public final class Config {
             learner = parseLearner("learner", learnerName);
             learnerDispKind = learnerDisp == null ? learner : parseLearner("learner_disp", learnerDisp);
             learnerCovKind = learnerCov == null ? learner : parseLearner("learner_cov", learnerCov);
+            learnerCateKind = learnerCate == null ? learner : parseLearner("learner_cate", learnerCate);
+            if (!Double.isNaN(learningRateCate) && !(learningRateCate > 0 && learningRateCate <= 1))
+                throw bad("learning_rate_cate", learningRateCate, "must be in (0, 1]");
+            if (maxDepthCate < 0 || maxDepthCate > 30) throw bad("max_depth_cate", maxDepthCate, "must be in 1..30 (0 = max_depth)");
             if (!Double.isNaN(learningRateDisp) && !(learningRateDisp > 0 && learningRateDisp <= 1))
                 throw bad("learning_rate_disp", learningRateDisp, "must be in (0, 1]");
             if (!Double.isNaN(learningRateCov) && !(learningRateCov > 0 && learningRateCov <= 1))
                 throw bad("learning_rate_cov", learningRateCov, "must be in (0, 1]");
+            if (minLeafClusters < 1) throw bad("min_leaf_clusters", minLeafClusters, "must be >= 1");
             if (minLeafCov < 1) throw bad("min_leaf_cov", minLeafCov, "must be >= 1");
             if (!(subsample > 0 && subsample <= 1)) throw bad("subsample", subsample, "must be in (0, 1]");
             if (!(colsample > 0 && colsample <= 1)) throw bad("colsample", colsample, "must be in (0, 1]");

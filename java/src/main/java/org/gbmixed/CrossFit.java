@@ -3,24 +3,24 @@ package org.gbmixed;
 import java.util.SplittableRandom;
 
 /**
- * Cross-fitted ("honest") residuals for the variance parts. Clusters are split into K folds; auxiliary mean
- * models f^(k), each boosted like the main mean but with zero weight on fold k, give every row a mean that did
- * not see its cluster: f_oof(x_j) = f^(fold(j))(x_j). The variance parts then learn from residuals the mean has
- * not overfitted, which removes the downward bias of R and G that in-sample residuals cause (method.md,
- * "Pitfall"). The auxiliary trees are not kept: only their fitted values on the training rows matter.
+ * Cross-fitted ("honest") residuals for the variance parts. Clusters are split into K folds; auxiliary means
+ * f^(k), each boosted like the main mean ({@link MeanPart}, the same learners, Newton steps and treatment part)
+ * but with cluster weight 0 on fold k, give every row a mean that did not see its cluster:
+ * f_oof(x_j) = f^(fold(j))(x_j). The variance parts then learn from residuals the mean has not overfitted,
+ * which removes the downward bias of R and G that in-sample residuals cause (method.md, "Pitfall").
  */
 final class CrossFit {
     final int k;
     private final int[] foldOfCluster;
     private final TrainingData d;
-    private final PartLearner learner;
     private final Likelihood lik;
-    private final double[][] fAux;
-    private final double[] r, target, weight, out;
+    private final MeanPart[] parts;
+    private final double[][] clusterWeight;
+    private final double[] r;
     /** f_oof per row, refreshed by {@link #boost}. */
     final double[] fOof;
 
-    CrossFit(TrainingData d, Config cfg, int folds, double intercept, PartLearner learner, Parallel par) {
+    CrossFit(TrainingData d, Config cfg, int folds, MeanPart main, Parallel par) {
         if (folds < 2 || folds > d.m)
             throw new IllegalArgumentException("honest_folds = " + folds + ": must be 0 (off) or in 2.." + d.m
                     + " (the number of clusters)");
@@ -32,34 +32,26 @@ final class CrossFit {
         for (int i = d.m - 1; i > 0; i--) { int j = rnd.nextInt(i + 1); int t = perm[i]; perm[i] = perm[j]; perm[j] = t; }
         foldOfCluster = new int[d.m];
         for (int p = 0; p < d.m; p++) foldOfCluster[perm[p]] = p % folds;
-        this.learner = learner;
         lik = new Likelihood(d, par);
-        fAux = new double[folds][d.n];
-        for (double[] a : fAux) java.util.Arrays.fill(a, intercept);
+        parts = main.auxiliaries(folds);
+        clusterWeight = new double[folds][d.m];
+        for (int f = 0; f < folds; f++)
+            for (int i = 0; i < d.m; i++) clusterWeight[f][i] = foldOfCluster[i] == f ? 0.0 : 1.0;
         r = new double[d.n];
-        target = new double[d.n];
-        weight = new double[d.n];
-        out = new double[d.n];
-        fOof = new double[d.n];
-        java.util.Arrays.fill(fOof, intercept);
+        fOof = main.f.clone();
     }
 
     /**
      * One boosting step of every auxiliary mean, at the current variance state (resVar per row, Cholesky factors
      * lAll with stride lStride), then f_oof.
      */
-    void boost(double nu, double[] resVar, double[] lAll, int lStride) {
+    void boost(double[] resVar, double[] lAll, int lStride) {
         for (int f = 0; f < k; f++) {
-            double[] fa = fAux[f];
+            double[] fa = parts[f].f;
             for (int j = 0; j < d.n; j++) r[j] = d.y[j] - fa[j];
             lik.run(r, resVar, lAll, lStride);
-            for (int j = 0; j < d.n; j++) {
-                target[j] = lik.e[j];
-                weight[j] = foldOfCluster[d.cluster[j]] == f ? 0.0 : 1.0 / resVar[j];
-            }
-            learner.fit(target, weight, out);
-            for (int j = 0; j < d.n; j++) fa[j] += nu * out[j];
+            parts[f].step(lik, resVar, clusterWeight[f], null);
         }
-        for (int j = 0; j < d.n; j++) fOof[j] = fAux[foldOfCluster[d.cluster[j]]][j];
+        for (int j = 0; j < d.n; j++) fOof[j] = parts[foldOfCluster[d.cluster[j]]].f[j];
     }
 }

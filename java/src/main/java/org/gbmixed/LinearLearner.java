@@ -44,6 +44,9 @@ final class LinearLearner {
             scale[j] = s;
             for (int i = 0; i < n; i++) design[i + j * n] /= s;
         }
+        double[] ones = new double[n], g = new double[n];
+        java.util.Arrays.fill(ones, 1.0);
+        fit(g, ones, new double[n]);   // a singular design fails here, once, whatever step the booster takes
     }
 
     /** Fits g ~ X with weights h; writes fitted values to out; returns coefficients in raw covariate units. */
@@ -69,14 +72,31 @@ final class LinearLearner {
         for (int j = 0; j < p; j++)
             if (a[j + j * p] * a[j + j * p] < 1e-10 * diag[j]) throw singular(diag, a);
         Dense.cholSolve(a, p, b);
+        return fromScaled(b, out);
+    }
+
+    /** The scaled design as a basis: every row has all ncoef columns. */
+    Basis basis() {
+        return new Basis() {
+            public int ncol() { return ncoef; }
+            public int maxNonZero() { return ncoef; }
+            public int row(int j, int[] col, double[] val, int off) {
+                for (int c = 0; c < ncoef; c++) { col[off + c] = c; val[off + c] = design[j + c * n]; }
+                return ncoef;
+            }
+        };
+    }
+
+    /** Coefficients b of the scaled design: out = X b; returns them in raw covariate units. */
+    double[] fromScaled(double[] b, double[] out) {
         java.util.Arrays.fill(out, 0.0);
-        for (int j = 0; j < p; j++) {
+        for (int j = 0; j < ncoef; j++) {
             double bj = b[j];
             int oj = j * n;
             for (int i = 0; i < n; i++) out[i] += design[oj + i] * bj;
         }
-        double[] raw = new double[p];
-        for (int j = 0; j < p; j++) raw[j] = b[j] / scale[j];
+        double[] raw = new double[ncoef];
+        for (int j = 0; j < ncoef; j++) raw[j] = b[j] / scale[j];
         return raw;
     }
 

@@ -14,25 +14,30 @@ import java.io.IOException;
  */
 public final class Model {
     private static final int MAGIC = 0x47424D58;   // "GBMX"
-    private static final int FORMAT = 5;
+    private static final int FORMAT = 6;
 
     private final String variant, learner;
     private final Ensemble mean, rho;
+    /** The treatment-effect part tau(x) (null without a treatment) and the centre c of its contrast T - c. */
+    private final Ensemble tau;
+    private final double centre;
     private final Ensemble[] theta;
     private final LogCholesky lc;
     private final int q, m;
     private final long nobs;
-    private final double[] bhat, post, gCluster, loss, validLoss, impMean, impDisp, impCov;
+    private final double[] bhat, post, gCluster, loss, validLoss, impMean, impTau, impDisp, impCov;
     private final int roundsUsed;
     private final double logLik;
     private final double[] fittedFixed, fittedRandom, fittedDisp;
 
-    Model(String variant, String learner, Ensemble mean, Ensemble rho, Ensemble[] theta, int q, boolean diagonalG,
+    Model(String variant, String learner, Ensemble mean, Ensemble tau, double centre, Ensemble rho, Ensemble[] theta,
+          int q, boolean diagonalG,
           int m, long nobs, double[] bhat, double[] post, double[] gCluster, double[] loss, double[] validLoss,
           int roundsUsed, double logLik,
-          double[] impMean, double[] impDisp, double[] impCov,
+          double[] impMean, double[] impTau, double[] impDisp, double[] impCov,
           double[] fittedFixed, double[] fittedRandom, double[] fittedDisp) {
         this.variant = variant; this.learner = learner; this.mean = mean; this.rho = rho; this.theta = theta;
+        this.tau = tau; this.centre = centre; this.impTau = impTau;
         this.q = q; this.lc = new LogCholesky(q, diagonalG); this.m = m; this.nobs = nobs;
         this.bhat = bhat; this.post = post; this.gCluster = gCluster; this.loss = loss; this.logLik = logLik;
         this.validLoss = validLoss; this.roundsUsed = roundsUsed;
@@ -64,14 +69,27 @@ public final class Model {
      * own copies of the training-row arrays (the booster reuses the snapshot's buffers).
      */
     Model withHistory(double[] loss, double[] validLoss, int roundsUsed) {
-        return new Model(variant, learner, mean, rho, theta, q, lc.diagonal, m, nobs, bhat, post, gCluster, loss,
-                validLoss, roundsUsed, logLik, impMean, impDisp, impCov, copy(fittedFixed), copy(fittedRandom),
-                copy(fittedDisp));
+        return new Model(variant, learner, mean, tau, centre, rho, theta, q, lc.diagonal, m, nobs, bhat, post,
+                gCluster, loss, validLoss, roundsUsed, logLik, impMean, impTau, impDisp, impCov, copy(fittedFixed),
+                copy(fittedRandom), copy(fittedDisp));
     }
 
     private static double[] copy(double[] a) { return a == null ? null : a.clone(); }
     public double logLik() { return logLik; }
     public double[] importance() { return impMean.clone(); }
+    /** Gain importance of the treatment-effect part's covariates (the mean's covariates; empty without it). */
+    public double[] importanceCate() { return impTau.clone(); }
+    /** Whether the mean has a treatment-effect part: f(x, T) = mu(x) + (T - c) tau(x). */
+    public boolean hasTreatment() { return tau != null; }
+    /** The centre c of the treatment contrast T - c (NaN without a treatment). */
+    public double treatmentCentre() { return centre; }
+
+    /** tau(x), the conditional average treatment effect, for nrow rows of x (the mean's covariates). */
+    public double[] predictCate(double[] x, int nrow) {
+        if (tau == null) throw new IllegalStateException("predictCate: this model has no treatment-effect part");
+        Features fx = features("x", x, nrow, mean);
+        return tau.predict(fx.x, nrow);
+    }
     public double[] importanceDisp() { return impDisp.clone(); }
     public double[] importanceCov() { return impCov.clone(); }
     public double[] fittedFixed() { return fittedFixed == null ? new double[0] : fittedFixed.clone(); }
@@ -129,7 +147,17 @@ public final class Model {
      * xdisp: nrow x nfeaturesDisp; wcov: nrow x nfeaturesCov (each row's cluster-level covariates).
      */
     public double[] predict(double[] x, int nrow, int[] cluster, double[] z, double[] xdisp, double[] wcov) {
+        return predict(x, nrow, cluster, z, xdisp, wcov, new double[0]);
+    }
+
+    /**
+     * The same for a model with a treatment-effect part: treatment holds T (0 or 1) per row, and
+     * f = mu(x) + (T - c) tau(x). Pass a length-0 array for a model without one.
+     */
+    public double[] predict(double[] x, int nrow, int[] cluster, double[] z, double[] xdisp, double[] wcov,
+                            double[] treatment) {
         Features fx = features("x", x, nrow, mean);
+        double[] tr = treatmentArg(treatment, nrow);
         Features fd = features("xdisp", xdisp, nrow, rho);
         Features fw = features("wcov", wcov, nrow, theta[0]);
         if (z == null || z.length != (long) nrow * q)
@@ -144,7 +172,7 @@ public final class Model {
             int c = cluster[i];
             if (c < -1 || c >= m)
                 throw new IllegalArgumentException("cluster[" + (i + 1) + "] = " + c + ": must be -1 (new) or in 0.." + (m - 1));
-            res[i] = mean.predict(fx.x, nrow, i);
+            res[i] = meanAt(fx.x, nrow, i, tr);
             for (int a = 0; a < q; a++) zr[a] = z[i + a * nrow];
             double rv = Math.exp(rho.predict(fd.x, nrow, i)), rand = 0, var;
             if (c >= 0) {
@@ -167,6 +195,13 @@ public final class Model {
      */
     public double logLikNew(double[] x, int nrow, double[] y, int[] cluster, int nclusters, double[] z,
                             double[] xdisp, double[] wcov) {
+        return logLikNew(x, nrow, y, cluster, nclusters, z, xdisp, wcov, new double[0]);
+    }
+
+    /** The same for a model with a treatment-effect part (treatment: T per row; length 0 without one). */
+    public double logLikNew(double[] x, int nrow, double[] y, int[] cluster, int nclusters, double[] z,
+                            double[] xdisp, double[] wcov, double[] treatment) {
+        double[] tr = treatmentArg(treatment, nrow);
         Features fw = features("wcov", wcov, nrow, theta[0]);
         double[] wcl = new double[nclusters * fw.p];
         boolean[] seen = new boolean[nclusters];
@@ -184,7 +219,7 @@ public final class Model {
                 lc.diagonal, xdisp, nfeaturesDisp(), rho.nlevels, wcl, nfeaturesCov(), theta[0].nlevels);
         double[] r = new double[nrow], rv = new double[nrow];
         for (int j = 0; j < nrow; j++) {
-            r[j] = y[j] - mean.predict(x, nrow, j);
+            r[j] = y[j] - meanAt(x, nrow, j, tr);
             rv[j] = Math.exp(rho.predict(d.disp.x, nrow, j));
         }
         int qq = q * q, np = theta.length;
@@ -238,6 +273,28 @@ public final class Model {
         return out;
     }
 
+    /** f at row i: mu(x), plus (T - c) tau(x) with a treatment part. */
+    private double meanAt(double[] x, int nrow, int i, double[] treatment) {
+        double v = mean.predict(x, nrow, i);
+        return tau == null ? v : v + (treatment[i] - centre) * tau.predict(x, nrow, i);
+    }
+
+    private double[] treatmentArg(double[] treatment, int nrow) {
+        if (tau == null) {
+            if (treatment != null && treatment.length != 0)
+                throw new IllegalArgumentException("treatment has length " + treatment.length
+                        + ": this model has no treatment-effect part (pass a length-0 array)");
+            return null;
+        }
+        if (treatment == null || treatment.length != nrow)
+            throw new IllegalArgumentException("treatment has length " + (treatment == null ? "null" : treatment.length)
+                    + ", expected nrow = " + nrow + " (this model has a treatment-effect part)");
+        for (int i = 0; i < nrow; i++)
+            if (treatment[i] != 0 && treatment[i] != 1)
+                throw new IllegalArgumentException("treatment[" + (i + 1) + "] = " + treatment[i] + ": must be 0 or 1");
+        return treatment;
+    }
+
     private void covAt(double[] w, int nrow, int i, double[] g) {
         double[] th = new double[theta.length], l = new double[q * q];
         for (int t = 0; t < theta.length; t++) th[t] = theta[t].predict(w, nrow, i);
@@ -276,6 +333,12 @@ public final class Model {
             rho.write(out);
             out.writeInt(theta.length);
             for (Ensemble t : theta) t.write(out);
+            out.writeBoolean(tau != null);
+            if (tau != null) {
+                tau.write(out);
+                out.writeDouble(centre);
+                writeArray(out, impTau);
+            }
             out.flush();
             return bos.toByteArray();
         } catch (IOException e) {
@@ -304,8 +367,16 @@ public final class Model {
             if (nt != new LogCholesky(q, diag).size()) throw new IOException("bad theta count " + nt);
             Ensemble[] theta = new Ensemble[nt];
             for (int t = 0; t < nt; t++) theta[t] = Ensemble.read(in);
-            return new Model(variant, learner, mean, rho, theta, q, diag, m, nobs, bhat, post, gCl, loss, valid, used,
-                    logLik, impM, impD, impC, null, null, null);
+            Ensemble tau = null;
+            double centre = Double.NaN;
+            double[] impT = new double[0];
+            if (in.readBoolean()) {
+                tau = Ensemble.read(in);
+                centre = in.readDouble();
+                impT = readArray(in);
+            }
+            return new Model(variant, learner, mean, tau, centre, rho, theta, q, diag, m, nobs, bhat, post, gCl, loss,
+                    valid, used, logLik, impM, impT, impD, impC, null, null, null);
         } catch (IOException e) {
             throw new IllegalArgumentException("bytes: corrupt serialised gbmixed model (" + e.getMessage() + ")", e);
         }

@@ -10,14 +10,19 @@ final class PartLearner {
     private final LinearLearner linear;
     private final ComponentwiseLearner comp;
     private final int p;
-    private final int maxDepth, minLeaf;
+    private final int maxDepth, minLeaf, minLeafClusters;
     private final Parallel par;
     private final BinnedFeatures bins;
 
     PartLearner(Features f, Config.Learner kind, Config cfg, int minLeaf, Parallel par) {
+        this(f, kind, cfg, cfg.maxDepth, minLeaf, par);
+    }
+
+    PartLearner(Features f, Config.Learner kind, Config cfg, int maxDepth, int minLeaf, Parallel par) {
         p = f.p;
-        this.maxDepth = cfg.maxDepth;
+        this.maxDepth = maxDepth;
         this.minLeaf = minLeaf;
+        this.minLeafClusters = cfg.minLeafClusters;
         this.par = par;
         if (kind != Config.Learner.TREE) f.requireComplete(kind.name().toLowerCase(java.util.Locale.ROOT));
         if (f.p > 0 && (kind == Config.Learner.SPLINE || (kind == Config.Learner.LINEAR && cfg.componentwise))) {
@@ -33,24 +38,28 @@ final class PartLearner {
         } else {
             comp = null;
             bins = new BinnedFeatures(f, cfg.maxBins, cfg.exactSplits, par);
-            tree = new TreeLearner(bins, maxDepth, minLeaf, par);
+            tree = new TreeLearner(bins, maxDepth, minLeaf, cfg.minLeafClusters, par);
             linear = null;
         }
     }
 
     /** A learner of the same kind on the same covariates, sharing the binned data or the linear design. */
-    private PartLearner(PartLearner other) {
+    private PartLearner(PartLearner other, int maxDepth) {
         p = other.p;
-        maxDepth = other.maxDepth;
+        this.maxDepth = maxDepth;
         minLeaf = other.minLeaf;
         par = other.par;
         bins = other.bins;
         linear = other.linear;   // stateless between fits
-        tree = bins == null ? null : new TreeLearner(bins, maxDepth, minLeaf, par);
+        minLeafClusters = other.minLeafClusters;
+        tree = bins == null ? null : new TreeLearner(bins, maxDepth, minLeaf, minLeafClusters, par);
         comp = other.comp == null ? null : other.comp.copy();
     }
 
-    PartLearner sibling() { return new PartLearner(this); }
+    PartLearner sibling() { return new PartLearner(this, maxDepth); }
+
+    /** The same, with trees of another maximum depth (the treatment-effect part on the mean's covariates). */
+    PartLearner sibling(int depth) { return new PartLearner(this, depth); }
 
     /** One fitted base learner, not yet added to an ensemble. */
     static final class Step {
@@ -78,6 +87,46 @@ final class PartLearner {
             return new Step(null, null, k, comp.coefficients(k).clone(), comp.specs());
         }
         return new Step(null, linear.fit(target, weight, out));
+    }
+
+    /**
+     * The structure of a step whose values a Newton step will set ({@link #basis}, {@link #setValues}): the tree
+     * grown on target/weight, the covariate the component-wise learner selects; the linear learner needs none.
+     */
+    Step structure(double[] target, double[] weight, double[] out, boolean[] use, TreeLearner.NodeWeights nw) {
+        if (linear != null) return new Step(null, null);
+        if (tree != null) return new Step(tree.fit(target, weight, out, use, nw), null);
+        return fit(target, weight, out, use);
+    }
+
+    /** Marks the covariates constant within clusters, for trees' cluster-level split gains (rows of clusters). */
+    void markClusterLevel(TrainingData d) {
+        if (bins != null) bins.markClusterLevel(d.cluster, d.m);
+    }
+
+    /** The design of a step's structure: its columns are the values {@link #setValues} takes. */
+    Basis basis(Step step) {
+        if (tree != null) return tree.leafBasis();
+        if (comp != null) return comp.smoothers[step.feature].basis();
+        return linear.basis();
+    }
+
+    /** The penalty of the step's values (component-wise smoothers, for weights of mean meanWeight), or null. */
+    double[] penalty(Step step, double meanWeight) {
+        return comp != null ? comp.smoothers[step.feature].penalty(meanWeight) : null;
+    }
+
+    /** The step with its values replaced by c (in the columns of {@link #basis}); out = its fit per row. */
+    Step setValues(Step step, double[] c, double[] out) {
+        if (tree != null) {
+            tree.setLeafValues(step.tree, c, out);
+            return step;
+        }
+        if (comp != null) {
+            comp.setCoefficients(step.feature, c, out);
+            return new Step(null, null, step.feature, c.clone(), step.specs);
+        }
+        return new Step(null, linear.fromScaled(c, out));
     }
 
     /** ens += scale * step (in the ensemble's own units: divided by a level-step multiplier). */

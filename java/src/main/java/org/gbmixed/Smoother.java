@@ -75,6 +75,37 @@ final class Smoother {
 
     private int width() { return kind == Kind.SPLINE ? 4 : kind == Kind.FACTOR ? 1 : 2; }
 
+    /** The smoother's design as a basis (for a Newton step of its coefficients). */
+    Basis basis() {
+        int wd = width();
+        return new Basis() {
+            public int ncol() { return size; }
+            public int maxNonZero() { return wd; }
+            public int row(int j, int[] col, double[] val, int off) {
+                double xj = x[xOff + j];
+                switch (kind) {
+                    case SPLINE: {
+                        int s = basis.eval(xj, val, off);
+                        for (int t = 0; t < 4; t++) col[off + t] = s + t;
+                        return 4;
+                    }
+                    case FACTOR: col[off] = (int) xj; val[off] = 1; return 1;
+                    default:
+                        col[off] = 0; val[off] = 1; col[off + 1] = 1; val[off + 1] = xj; return 2;
+                }
+            }
+        };
+    }
+
+    /** The penalty {@link #fit} adds for weights of mean meanH (with its tiny ridge), size x size. */
+    double[] penalty(double meanH) {
+        int k = size;
+        double[] a = new double[k * k];
+        for (int i = 0; i < k * k; i++) a[i] = lambda * meanH * pen[i];
+        for (int i = 0; i < k; i++) a[i + i * k] += 1e-10 * (lambda * meanH + meanH);
+        return a;
+    }
+
     /** B' H B. */
     private double[] gram(double[] h) {
         int k = size, wd = width();

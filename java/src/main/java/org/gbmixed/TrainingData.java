@@ -16,6 +16,9 @@ final class TrainingData {
     final Features feat, disp, cov;
     /** Rows of cluster i are order[start[i] .. start[i+1]). */
     final int[] order, start;
+    /** A 0/1 treatment per row and its contrast t_j = T_j - centre ({@link #setTreatment}), or null. */
+    double[] treat, contrast;
+    double centre = Double.NaN;
 
     TrainingData(double[] x, int nrow, int ncol, int[] nlevels, double[] y, double[] weights, int[] cluster,
                  int nclusters, double[] z, int q, boolean diagonalG) {
@@ -63,6 +66,31 @@ final class TrainingData {
         int[] next = start.clone();
         order = new int[nrow];
         for (int i = 0; i < nrow; i++) order[next[cluster[i]]++] = i;
+    }
+
+    /**
+     * The treatment of the treatment-effect part: T_j in {0, 1} per row; contrast T_j - centre, centre NaN = the
+     * mean of T here (training data must have both values; held-out data pass the training centre).
+     */
+    void setTreatment(double[] t, double centre) {
+        check("treatment", t, n);
+        double s = 0;
+        for (int j = 0; j < n; j++) {
+            if (t[j] != 0 && t[j] != 1)
+                throw new IllegalArgumentException("treatment[" + (j + 1) + "] = " + t[j] + ": must be 0 or 1");
+            s += t[j];
+        }
+        if (Double.isNaN(centre)) {
+            if (s == 0 || s == n)
+                throw new IllegalArgumentException("treatment: all " + n + " rows have treatment " + (int) t[0]
+                        + "; a treatment effect needs rows with 0 and with 1");
+            centre = s / n;
+        }
+        if (!(centre > 0 && centre < 1)) throw new IllegalArgumentException("treatment centre = " + centre + ": must be in (0, 1)");
+        treat = t;
+        this.centre = centre;
+        contrast = new double[n];
+        for (int j = 0; j < n; j++) contrast[j] = t[j] - centre;
     }
 
     private static void check(String name, double[] a, long len) {

@@ -24,6 +24,10 @@ final class TreeLearner {
     private final int maxDepth, minLeaf, total;
     private final int[] idx, tmp;
     private final double[] gh;
+    /** Leaf ordinal of every row in the last tree grown, and the node of each leaf. */
+    private final int[] leafOf;
+    private int[] leafNode = new int[64];
+    private int nleaves;
     private final Parallel par;
     private final ArrayDeque<Hist> pool = new ArrayDeque<>();
     /** Accumulated split gain per feature over all trees grown. */
@@ -36,16 +40,29 @@ final class TreeLearner {
     private List<Boolean> nodeMissLeft;
     private double[] h;
     private boolean[] use;      // features this tree may split on (null = all)
+    /** Cluster weights of the tree being grown for the features constant within clusters (bf.clusterLevel). */
+    private final double[] hc;
+    private final boolean[] firstOfCluster;
+    private final int minLeafClusters;
+    private NodeWeights nodeWeights;   // of the tree being grown, or null
     private int first;          // the first usable feature (node totals are read from its bins)
 
     /** Per-bin sums of one node for every feature. */
     private static final class Hist {
         final double[] s, w;
         final int[] c;
-        Hist(int size) { s = new double[size]; w = new double[size]; c = new int[size]; }
+        /** Clusters per bin (cluster-level features only). */
+        final int[] k;
+        Hist(int size) { s = new double[size]; w = new double[size]; c = new int[size]; k = new int[size]; }
     }
 
     TreeLearner(BinnedFeatures bf, int maxDepth, int minLeaf, Parallel par) {
+        this(bf, maxDepth, minLeaf, 1, par);
+    }
+
+    /** @param minLeafClusters the fewest clusters a side of a cluster-level split may hold */
+    TreeLearner(BinnedFeatures bf, int maxDepth, int minLeaf, int minLeafClusters, Parallel par) {
+        this.minLeafClusters = minLeafClusters;
         this.bf = bf;
         this.maxDepth = maxDepth;
         this.minLeaf = minLeaf;
@@ -54,7 +71,42 @@ final class TreeLearner {
         idx = new int[bf.n];
         tmp = new int[bf.n];
         gh = new double[bf.n];
+        leafOf = new int[bf.n];
+        hc = new double[bf.n];
+        firstOfCluster = new boolean[bf.n];
         gain = new double[bf.p];
+    }
+
+    /**
+     * The weight of a row in a split that keeps every cluster's rows of the node on one side (as a split on a
+     * covariate constant within clusters does), given the node's rows: with such weights the usual gain
+     * S_L^2/W_L + S_R^2/W_R - S^2/W is the exact marginal-likelihood (GLS) gain of the split. See
+     * {@link ClusterSplitWeights}.
+     */
+    interface NodeWeights {
+        /**
+         * Weights of rows idx[lo, hi) (one node) into out[row]; first[row] = true for the first row of each
+         * cluster among them (false for the others).
+         */
+        void compute(int[] idx, int lo, int hi, double[] out, boolean[] first);
+    }
+
+    private boolean isClusterLevel(int k) { return nodeWeights != null && bf.clusterLevel[k]; }
+
+    /** The leaves of the last tree grown as a basis: row j is the indicator of its leaf. */
+    Basis leafBasis() {
+        int k = nleaves;
+        return new Basis() {
+            public int ncol() { return k; }
+            public int maxNonZero() { return 1; }
+            public int row(int j, int[] col, double[] val, int off) { col[off] = leafOf[j]; val[off] = 1; return 1; }
+        };
+    }
+
+    /** Sets the leaf values of the last tree grown (t) to c (one per leaf, in leaf order) and out to its fit. */
+    void setLeafValues(Tree t, double[] c, double[] out) {
+        for (int k = 0; k < nleaves; k++) t.value[leafNode[k]] = c[k];
+        for (int i = 0; i < bf.n; i++) out[i] = c[leafOf[i]];
     }
 
     private Hist borrow() {
@@ -71,8 +123,17 @@ final class TreeLearner {
 
     /** The same, splitting only on the features with use[k] (column subsampling); null = all. */
     Tree fit(double[] g, double[] h, double[] out, boolean[] use) {
+        return fit(g, h, out, use, null);
+    }
+
+    /**
+     * The same; with nw (and features marked in BinnedFeatures.clusterLevel), splits on those features are scored with the
+     * node's cluster weights from nw.
+     */
+    Tree fit(double[] g, double[] h, double[] out, boolean[] use, NodeWeights nw) {
         this.h = h;
         this.use = use;
+        this.nodeWeights = bf.clusterLevel == null ? null : nw;
         first = 0;
         if (use != null) while (first < bf.p && !use[first]) first++;
         for (int i = 0; i < bf.n; i++) { idx[i] = i; gh[i] = g[i] * h[i]; }
@@ -81,6 +142,7 @@ final class TreeLearner {
         nodeVal = new ArrayList<>();
         nodeSet = new ArrayList<>();
         nodeMissLeft = new ArrayList<>();
+        nleaves = 0;
         Hist root = borrow();
         build(root, 0, bf.n);
         grow(root, out, 0, bf.n, 0);
@@ -96,23 +158,42 @@ final class TreeLearner {
         }
         this.h = null;
         this.use = null;
+        this.nodeWeights = null;
         return new Tree(f, th, sets, miss, l, r, v);
     }
 
     /** Histogram of rows idx[lo, hi) for every feature. */
     private void build(Hist hist, int lo, int hi) {
-        Parallel p = hi - lo >= PARALLEL_MIN_ROWS ? par : Parallel.SERIAL;
-        p.forEach(bf.p, k -> { if (use == null || use[k]) buildFeature(hist, k, lo, hi); });
+        build(hist, lo, hi, false);
     }
 
-    private void buildFeature(Hist hist, int k, int lo, int hi) {
+    /** The same for every feature, or (clusterOnly) for the cluster-level ones only. */
+    private void build(Hist hist, int lo, int hi, boolean clusterOnly) {
+        if (nodeWeights != null) nodeWeights.compute(idx, lo, hi, hc, firstOfCluster);
+        Parallel p = hi - lo >= PARALLEL_MIN_ROWS ? par : Parallel.SERIAL;
+        p.forEach(bf.p, k -> {
+            if ((use == null || use[k]) && (!clusterOnly || isClusterLevel(k)))
+                buildFeature(hist, k, lo, hi, isClusterLevel(k) ? hc : h);
+        });
+    }
+
+    private void buildFeature(Hist hist, int k, int lo, int hi, double[] hh) {
         int off = bf.offset[k], nb = bf.nbins[k];
         double[] s = hist.s, w = hist.w;
         int[] c = hist.c;
         java.util.Arrays.fill(s, off, off + nb, 0.0);
         java.util.Arrays.fill(w, off, off + nb, 0.0);
         java.util.Arrays.fill(c, off, off + nb, 0);
-        double[] hh = h;
+        if (hh == hc) {   // cluster-level: also the clusters per bin
+            int[] kc = hist.k;
+            java.util.Arrays.fill(kc, off, off + nb, 0);
+            for (int t = lo; t < hi; t++) {
+                int i = idx[t], bin = off + bf.bin(k, i);
+                s[bin] += gh[i]; w[bin] += hh[i]; c[bin]++;
+                if (firstOfCluster[i]) kc[bin]++;
+            }
+            return;
+        }
         if (bf.bins8[k] != null) {
             byte[] b = bf.bins8[k];
             for (int t = lo; t < hi; t++) {
@@ -149,13 +230,21 @@ final class TreeLearner {
      */
     private int grow(Hist hist, double[] out, int lo, int hi, int depth) {
         int node = newNode();
-        // node totals from feature 0's bins (every row is in exactly one bin of each feature)
-        double sumS = 0, sumW = 0;
-        if (hist != null && first < bf.p) {
-            int off = bf.offset[first];
+        // node totals: S, W and (cluster-level splits) the node's cluster weight W_c; the histograms of this node
+        // (and hc of its rows) are current
+        double sumS = 0, sumW = 0, sumWc = 0;
+        int clusters = 0;
+        boolean withC = nodeWeights != null && hist != null;
+        if (!withC && hist != null && first < bf.p) {
+            int off = bf.offset[first];   // every row is in exactly one bin of each feature
             for (int b = 0; b < bf.nbins[first]; b++) { sumS += hist.s[off + b]; sumW += hist.w[off + b]; }
         } else {
-            for (int t = lo; t < hi; t++) { sumS += gh[idx[t]]; sumW += h[idx[t]]; }
+            for (int t = lo; t < hi; t++) {
+                int i = idx[t];
+                sumS += gh[i];
+                sumW += h[i];
+                if (withC) { sumWc += hc[i]; if (firstOfCluster[i]) clusters++; }
+            }
         }
         int count = hi - lo;
         int bestF = -1, bestBin = -1;
@@ -163,26 +252,31 @@ final class TreeLearner {
         long[] bestSet = null;
         boolean bestMissLeft = false;
         if (hist != null && depth < maxDepth && count >= 2 * minLeaf && sumW > 0) {
-            double parent = sumS * sumS / sumW;
+            double parentR = sumS * sumS / sumW, parentC = withC && sumWc > 0 ? sumS * sumS / sumWc : 0;
             for (int k = 0; k < bf.p; k++) {
                 if (use != null && !use[k]) continue;
+                boolean cl = isClusterLevel(k);
+                if (cl && !(sumWc > 0)) continue;
+                double parent = cl ? parentC : parentR, totW = cl ? sumWc : sumW;
                 int off = bf.offset[k], nb = bf.nbins[k], mb = bf.missingBin[k];
                 if (bf.isFactor[k]) {
                     // the missing bin is one more category, ordered with the levels
                     int[] orderOfBins = levelOrder(hist, off, nb);
                     double sL = 0, wL = 0;
-                    int nL = 0;
+                    int nL = 0, kL = 0;
                     for (int s = 0; s < orderOfBins.length - 1; s++) {
                         int bin = off + orderOfBins[s];
                         sL += hist.s[bin]; wL += hist.w[bin]; nL += hist.c[bin];
+                        if (cl) kL += hist.k[bin];
                         int nR = count - nL;
                         if (nL < minLeaf) continue;
                         if (nR < minLeaf) break;
-                        double gn = gain(sL, wL, sumS - sL, sumW - wL, parent);
+                        if (cl && (kL < minLeafClusters || clusters - kL < minLeafClusters)) continue;
+                        double gn = gain(sL, wL, sumS - sL, totW - wL, parent);
                         if (gn > bestGain * (1 + 1e-12) + 1e-12 * Math.abs(parent)) {
                             bestGain = gn; bestF = k; bestBin = s;
                             bestSet = leftSet(orderOfBins, s, nb);
-                            bestMissLeft = mb >= 0 ? (bestSet[mb >> 6] & (1L << (mb & 63))) != 0 : wL >= sumW - wL;
+                            bestMissLeft = mb >= 0 ? (bestSet[mb >> 6] & (1L << (mb & 63))) != 0 : wL >= totW - wL;
                         }
                     }
                     continue;
@@ -190,24 +284,29 @@ final class TreeLearner {
                 // numeric: split after regular bin s; rows of the missing bin (if any) go left or right
                 int regular = mb >= 0 ? nb - 1 : nb;
                 double sM = mb >= 0 ? hist.s[off + mb] : 0, wM = mb >= 0 ? hist.w[off + mb] : 0;
-                int nM = mb >= 0 ? hist.c[off + mb] : 0;
+                int nM = mb >= 0 ? hist.c[off + mb] : 0, kM = cl && mb >= 0 ? hist.k[off + mb] : 0;
                 double sL = 0, wL = 0;
-                int nL = 0;
+                int nL = 0, kL = 0;
                 int last = nM > 0 ? regular : regular - 1;   // with missing rows, "all regular | missing" is a split too
                 for (int s = 0; s < last; s++) {
                     int bin = off + s;
                     sL += hist.s[bin]; wL += hist.w[bin]; nL += hist.c[bin];
+                    if (cl) kL += hist.k[bin];
                     if (hist.c[bin] == 0 && s < regular - 1) continue;
                     for (int side = 0; side < (nM > 0 ? 2 : 1); side++) {
                         boolean missLeft = side == 1;
                         double sl = sL + (missLeft ? sM : 0), wl = wL + (missLeft ? wM : 0);
                         int nl = nL + (missLeft ? nM : 0), nr = count - nl;
                         if (nl < minLeaf || nr < minLeaf) continue;
-                        double gn = gain(sl, wl, sumS - sl, sumW - wl, parent);
+                        if (cl) {
+                            int kl = kL + (missLeft ? kM : 0);
+                            if (kl < minLeafClusters || clusters - kl < minLeafClusters) continue;
+                        }
+                        double gn = gain(sl, wl, sumS - sl, totW - wl, parent);
                         if (gn > bestGain * (1 + 1e-12) + 1e-12 * Math.abs(parent)) {
                             bestGain = gn; bestF = k; bestBin = s; bestSet = null;
                             // without missing rows here, unseen missing values follow the heavier side
-                            bestMissLeft = nM > 0 ? missLeft : wl >= sumW - wl;
+                            bestMissLeft = nM > 0 ? missLeft : wl >= totW - wl;
                         }
                     }
                 }
@@ -216,7 +315,9 @@ final class TreeLearner {
         if (bestF < 0) {
             double v = sumW > 0 ? sumS / sumW : 0.0;
             nodeVal.set(node, v);
-            for (int t = lo; t < hi; t++) out[idx[t]] = v;
+            for (int t = lo; t < hi; t++) { out[idx[t]] = v; leafOf[idx[t]] = nleaves; }
+            if (nleaves == leafNode.length) leafNode = java.util.Arrays.copyOf(leafNode, 2 * nleaves);
+            leafNode[nleaves++] = node;
             if (hist != null) pool.push(hist);
             return node;
         }
@@ -247,6 +348,10 @@ final class TreeLearner {
                 hist.s[b] -= small.s[b];
                 hist.w[b] -= small.w[b];
                 hist.c[b] -= small.c[b];
+            }
+            // cluster weights depend on the node's rows: no subtraction for the cluster-level features
+            if (nodeWeights != null) {
+                if (leftSmall) build(hist, lo + nl, hi, true); else build(hist, lo, lo + nl, true);
             }
             leftH = leftSmall ? small : hist;
             rightH = leftSmall ? hist : small;

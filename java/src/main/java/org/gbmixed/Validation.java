@@ -8,7 +8,7 @@ package org.gbmixed;
 final class Validation {
     private final TrainingData d;
     private final Likelihood lik;
-    private final EnsembleCache f, rho;
+    private final EnsembleCache f, tau, rho;
     private final EnsembleCache[] theta;
     private final LogCholesky lc;
     private final double[] r, resVar, lAll, th, l;
@@ -28,7 +28,12 @@ final class Validation {
         this.d = d;
         lik = new Likelihood(d);
         lc = b.lc;
-        f = new EnsembleCache(b.fEns, d.x, d.n);
+        if ((b.mean.tau == null) != (d.contrast == null))
+            throw new IllegalArgumentException(b.mean.tau == null
+                    ? "validation data have a treatment, the model has no treatment-effect part"
+                    : "validation data need the treatment of every row (the model has a treatment-effect part)");
+        f = new EnsembleCache(b.mean.mu, d.x, d.n);
+        tau = b.mean.tau == null ? null : new EnsembleCache(b.mean.tau, d.x, d.n);
         rho = new EnsembleCache(b.rhoEns, d.disp.x, d.n);
         theta = new EnsembleCache[b.np];
         for (int t = 0; t < b.np; t++) theta[t] = new EnsembleCache(b.thetaEns[t], d.cov.x, d.m);
@@ -42,10 +47,11 @@ final class Validation {
     /** Brings the cached values up to the booster's ensembles and returns the validation NLL. */
     double loss() {
         f.refresh();
+        if (tau != null) tau.refresh();
         rho.refresh();
         for (EnsembleCache c : theta) c.refresh();
         for (int j = 0; j < d.n; j++) {
-            r[j] = d.y[j] - f.value(j);
+            r[j] = d.y[j] - f.value(j) - (tau == null ? 0 : d.contrast[j] * tau.value(j));
             resVar[j] = Math.exp(rho.value(j)) / d.w[j];
         }
         int qq = d.q * d.q;

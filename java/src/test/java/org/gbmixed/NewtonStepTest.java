@@ -1,0 +1,221 @@
+package org.gbmixed;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The Newton (GLS) step of the mean and the cluster-level split weights against dense n_i x n_i algebra, and the
+ * step against central finite differences of the NLL (it must be the minimiser along its basis).
+ */
+class NewtonStepTest {
+    static final double DENSE_TOL = 1e-9;   // relative, q x q route vs dense V^-1
+
+    /** A random problem with E-step state, a leaf basis (K leaves) + a 2-column smooth basis times a contrast. */
+    private static final class Setup {
+        final TrainingData d;
+        final Likelihood lik;
+        final double[] resVar, r, g, mult, cw;
+        final int[] leaf;
+        final double[] xs;
+        final int k;
+        Setup(long seed, int q, int leaves, boolean weights) {
+            d = Problems.random(seed, 9, 7, q, false);
+            Random rnd = new Random(seed + 7);
+            LogCholesky lc = new LogCholesky(q, false);
+            double[] th = new double[lc.size()];
+            for (int t = 0; t < th.length; t++) th[t] = 0.4 * rnd.nextGaussian();
+            double[] l = new double[q * q];
+            lc.toL(th, 0, l);
+            g = new double[q * q];
+            LogCholesky.gFromL(l, q, g);
+            resVar = new double[d.n];
+            r = new double[d.n];
+            mult = new double[d.n];
+            leaf = new int[d.n];
+            xs = new double[d.n];
+            for (int j = 0; j < d.n; j++) {
+                resVar[j] = Math.exp(0.5 * rnd.nextGaussian());
+                r[j] = rnd.nextGaussian();
+                mult[j] = rnd.nextBoolean() ? 0.6 : -0.4;
+                leaf[j] = rnd.nextInt(leaves);
+                xs[j] = rnd.nextGaussian();
+            }
+            cw = new double[d.m];
+            for (int i = 0; i < d.m; i++) cw[i] = weights ? rnd.nextInt(3) : 1;   // 0, 1, 2: out, in, counted twice
+            lik = new Likelihood(d);
+            lik.run(r, resVar, l, 0);
+            k = leaves + 2;
+        }
+
+        Basis basis() {
+            Basis leaves = new Basis() {
+                public int ncol() { return k - 2; }
+                public int maxNonZero() { return 1; }
+                public int row(int j, int[] col, double[] val, int off) { col[off] = leaf[j]; val[off] = 1; return 1; }
+            };
+            Basis line = new Basis() {
+                public int ncol() { return 2; }
+                public int maxNonZero() { return 2; }
+                public int row(int j, int[] col, double[] val, int off) {
+                    col[off] = 0; val[off] = 1; col[off + 1] = 1; val[off + 1] = xs[j]; return 2;
+                }
+            };
+            return Basis.concat(leaves, line.times(mult));
+        }
+
+        /** Dense A (n x k) of the basis. */
+        double[] denseA() {
+            Basis b = basis();
+            double[] a = new double[d.n * k];
+            int[] col = new int[b.maxNonZero()];
+            double[] val = new double[b.maxNonZero()];
+            for (int j = 0; j < d.n; j++) {
+                int nz = b.row(j, col, val, 0);
+                for (int t = 0; t < nz; t++) a[j + col[t] * d.n] += val[t];
+            }
+            return a;
+        }
+
+        /** Dense V_i^-1 of cluster i. */
+        double[] vinv(int i) {
+            int q = d.q, from = d.start[i], ni = d.start[i + 1] - from;
+            double[] v = new double[ni * ni];
+            for (int a = 0; a < ni; a++)
+                for (int b = 0; b < ni; b++) {
+                    int ja = d.order[from + a], jb = d.order[from + b];
+                    double s = a == b ? resVar[ja] : 0;
+                    for (int x = 0; x < q; x++)
+                        for (int y = 0; y < q; y++) s += d.z[ja + x * d.n] * g[x + y * q] * d.z[jb + y * d.n];
+                    v[a + b * ni] = s;
+                }
+            Dense.cholesky(v, ni);
+            double[] out = new double[ni * ni];
+            Dense.cholInverse(v, ni, out);
+            return out;
+        }
+
+        /** Weighted NLL sum_i cw_i l_i at mean shift A c (r - A c). */
+        double nll(double[] c) {
+            double[] a = denseA(), rr = r.clone();
+            for (int j = 0; j < d.n; j++) for (int t = 0; t < k; t++) rr[j] -= a[j + t * d.n] * c[t];
+            double[] l = new double[d.q * d.q];
+            System.arraycopy(g, 0, l, 0, l.length);
+            Dense.cholesky(l, d.q);
+            Likelihood lk = new Likelihood(d);
+            lk.run(rr, resVar, l, 0);
+            double s = 0;
+            for (int i = 0; i < d.m; i++) s += cw[i] * lk.nllCluster[i];
+            return s;
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"1,4,false", "2,5,true", "3,3,true"})
+    void systemEqualsDenseGls(int q, int leaves, boolean weights) {
+        Setup s = new Setup(31 + q, q, leaves, weights);
+        TrainingData d = s.d;
+        int k = s.k;
+        double[] grad = new double[k];
+        double[] h = new NewtonStep(d, Parallel.SERIAL).system(s.basis(), s.lik, s.resVar, s.cw, grad);
+        double[] a = s.denseA(), hd = new double[k * k], gd = new double[k];
+        for (int i = 0; i < d.m; i++) {
+            int from = d.start[i], ni = d.start[i + 1] - from;
+            double[] vi = s.vinv(i);
+            for (int x = 0; x < k; x++) {
+                for (int aa = 0; aa < ni; aa++) {
+                    int ja = d.order[from + aa];
+                    double va = 0;     // (V_i^-1 a_x)_aa
+                    for (int bb = 0; bb < ni; bb++) va += vi[aa + bb * ni] * a[d.order[from + bb] + x * d.n];
+                    gd[x] += s.cw[i] * va * s.r[ja];
+                    for (int y = 0; y < k; y++) hd[y + x * k] += s.cw[i] * va * a[ja + y * d.n];
+                }
+            }
+        }
+        for (int x = 0; x < k; x++) {
+            assertEquals(gd[x], grad[x], DENSE_TOL * (1 + Math.abs(gd[x])), "A'V^-1 r [" + x + "]");
+            for (int y = x; y < k; y++)
+                assertEquals(hd[y + x * k], h[y + x * k], DENSE_TOL * (1 + Math.abs(hd[y + x * k])),
+                        "A'V^-1 A [" + y + "," + x + "]");
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"1,4,false", "2,5,true", "3,3,false"})
+    void stepIsTheMinimiserAlongItsBasis(int q, int leaves, boolean weights) {
+        Setup s = new Setup(57 + q, q, leaves, weights);
+        double[] c = new NewtonStep(s.d, Parallel.SERIAL).solve(s.basis(), s.lik, s.resVar, s.cw, null);
+        double h = 1e-5, base = s.nll(new double[s.k]), at = s.nll(c);
+        assertTrue(at < base, "the step lowers the NLL: " + base + " -> " + at);
+        for (int t = 0; t < s.k; t++) {
+            double[] p = c.clone(), m = c.clone();
+            p[t] += h;
+            m[t] -= h;
+            double deriv = (s.nll(p) - s.nll(m)) / (2 * h);
+            double[] z0 = new double[s.k];
+            double[] p0 = z0.clone(), m0 = z0.clone();
+            p0[t] += h;
+            m0[t] -= h;
+            double scale = Math.abs((s.nll(p0) - s.nll(m0)) / (2 * h));   // the gradient before the step
+            assertEquals(0, deriv, 1e-6 * Math.max(1, scale), "dNLL/dc_" + t + " at the Newton step");
+        }
+    }
+
+    @Test
+    void clusterSplitWeightsGiveTheExactGainOfWholeClusterGroups() {
+        for (int q = 1; q <= 3; q++) {
+            Setup s = new Setup(91 + q, q, 3, true);
+            TrainingData d = s.d;
+            Random rnd = new Random(5 + q);
+            boolean[] inNode = new boolean[d.n];
+            int[] idx = new int[d.n];
+            int cnt = 0;
+            for (int j = 0; j < d.n; j++) if (rnd.nextDouble() < 0.7) { inNode[j] = true; idx[cnt++] = j; }
+            boolean[] leftCluster = new boolean[d.m];
+            for (int i = 0; i < d.m; i++) leftCluster[i] = rnd.nextBoolean();
+            double[] hc = new double[d.n];
+            new ClusterSplitWeights(d, s.mult).bind(s.lik, s.resVar, s.cw).compute(idx, 0, cnt, hc, new boolean[d.n]);
+            double viaWeights = 0, dense = 0;
+            for (int t = 0; t < cnt; t++) if (leftCluster[d.cluster[idx[t]]]) viaWeights += hc[idx[t]];
+            for (int i = 0; i < d.m; i++) {
+                if (!leftCluster[i]) continue;
+                int from = d.start[i], ni = d.start[i + 1] - from;
+                double[] vi = s.vinv(i);
+                for (int a = 0; a < ni; a++)
+                    for (int b = 0; b < ni; b++) {
+                        int ja = d.order[from + a], jb = d.order[from + b];
+                        if (inNode[ja] && inNode[jb]) dense += s.cw[i] * s.mult[ja] * vi[a + b * ni] * s.mult[jb];
+                    }
+            }
+            assertEquals(dense, viaWeights, DENSE_TOL * Math.abs(dense), "a_L' V^-1 a_L, q = " + q);
+        }
+    }
+
+    @Test
+    void sameResultForAnyThreadCountAboveTheParallelThreshold() {
+        TrainingData d = Problems.random(3, 4000, 11, 2, false);
+        assertTrue(d.n >= 20_000, "above the parallel threshold: n = " + d.n);
+        Random rnd = new Random(4);
+        double[] resVar = new double[d.n], r = new double[d.n];
+        int[] leaf = new int[d.n];
+        for (int j = 0; j < d.n; j++) { resVar[j] = 0.5 + rnd.nextDouble(); r[j] = rnd.nextGaussian(); leaf[j] = rnd.nextInt(16); }
+        double[] l = {1.1, 0.3, 0, 0.7};
+        Likelihood lik = new Likelihood(d);
+        lik.run(r, resVar, l, 0);
+        Basis b = new Basis() {
+            public int ncol() { return 16; }
+            public int maxNonZero() { return 1; }
+            public int row(int j, int[] col, double[] val, int off) { col[off] = leaf[j]; val[off] = 1; return 1; }
+        };
+        double[] one = new NewtonStep(d, Parallel.SERIAL).solve(b, lik, resVar, null, null);
+        double[] two = new NewtonStep(d, new Parallel(2)).solve(b, lik, resVar, null, null);
+        double[] three = new NewtonStep(d, new Parallel(3)).solve(b, lik, resVar, null, null);
+        assertArrayEquals(one, two, 0.0);
+        assertArrayEquals(one, three, 0.0);
+    }
+}
