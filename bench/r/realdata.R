@@ -122,7 +122,7 @@ models <- list(
                                        disp = TRUE, cov = TRUE)
 )
 extra <- Sys.getenv("REALDATA_MODELS")
-if (nzchar(extra)) models <- c(models, eval(parse(text = extra)))
+if (nzchar(extra)) models <- c(if (!nzchar(Sys.getenv("REALDATA_ONLY"))) models, eval(parse(text = extra)))
 if (!is.null(only)) models <- models[intersect(names(models), only)]
 
 run <- function(ds) {

@@ -69,10 +69,7 @@ cate.gbmixed <- function(object, newdata = NULL, level = 0.95, by_cluster = FALS
   }
   n <- nrow(x)
   if (n == 0L) return(data.frame(estimate = numeric(0), lwr = numeric(0), upr = numeric(0)))
-  x1 <- x0 <- x
-  x1[, trt$feature] <- 1
-  x0[, trt$feature] <- 0
-  tau <- engine_fixed(object, x1) - engine_fixed(object, x0)
+  tau <- engine_cate(object, x)
   if (!by_cluster) return(data.frame(estimate = tau, lwr = NA_real_, upr = NA_real_))
 
   k <- trt$z_col
@@ -100,8 +97,9 @@ cate.gbmixed <- function(object, newdata = NULL, level = 0.95, by_cluster = FALS
   data.frame(estimate = est, lwr = est - half, upr = est + half)
 }
 
-# f(x) for the rows of an encoded covariate matrix (population level).
-engine_fixed <- function(object, x) {
-  n <- nrow(x)
-  engine_predict(object, x, rep(-1L, n), matrix(0, n, length(object$z_names)))$fixed
+# tau(x), the treatment-effect part, for the rows of an encoded covariate matrix of the mean.
+engine_cate <- function(object, x) {
+  out <- jcall(engine_model(object), "[D", "predictCate", jarg_dbl(x), jarg_int1(nrow(x)))
+  check_engine_values(list("treatment effects" = out), lengths = nrow(x))
+  out
 }

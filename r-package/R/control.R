@@ -76,7 +76,9 @@ gbmixed_control <- function(nrounds = 500, learning_rate = 0.05,
                             honest_folds = NULL, exact_splits = FALSE,
                             learner_disp = NULL, learner_cov = NULL, min_leaf_cov = NULL,
                             spline_df = 4, spline_knots = 20, componentwise = FALSE,
-                            newton = TRUE, cluster_splits = FALSE, min_leaf_clusters = 1) {
+                            newton = TRUE, between = NULL, cluster_splits = FALSE, min_leaf_clusters = 1,
+                            learner_cate = NULL, learning_rate_cate = NULL, max_depth_cate = NULL,
+                            cate_stopping_rounds = 50) {
   if (is.list(learner)) {
     parts <- learner_list(learner, learner_disp, learner_cov)
     learner <- parts$mean
@@ -90,6 +92,11 @@ gbmixed_control <- function(nrounds = 500, learning_rate = 0.05,
   check_whole(spline_knots, "spline_knots", min = 1, max = 1000)
   check_flag(componentwise, "componentwise")
   check_flag(newton, "newton")
+  if (!is.null(between)) check_flag(between, "between")
+  if (!is.null(learner_cate)) learner_cate <- check_part_learner(learner_cate, "learner_cate")
+  if (!is.null(learning_rate_cate)) check_fraction(learning_rate_cate, "learning_rate_cate")
+  if (!is.null(max_depth_cate)) check_whole(max_depth_cate, "max_depth_cate", min = 1, max = 30)
+  check_whole(cate_stopping_rounds, "cate_stopping_rounds", min = 0)
   check_flag(cluster_splits, "cluster_splits")
   check_whole(min_leaf_clusters, "min_leaf_clusters", min = 1)
   if (!is.null(min_leaf_cov)) check_whole(min_leaf_cov, "min_leaf_cov", min = 1)
@@ -129,7 +136,11 @@ gbmixed_control <- function(nrounds = 500, learning_rate = 0.05,
       exact_splits = exact_splits,
       learner_disp = learner_disp, learner_cov = learner_cov,
       spline_df = as.double(spline_df), spline_knots = as.integer(spline_knots), componentwise = componentwise,
-      newton = newton, cluster_splits = cluster_splits, min_leaf_clusters = as.integer(min_leaf_clusters),
+      newton = newton, between = between, cluster_splits = cluster_splits,
+      min_leaf_clusters = as.integer(min_leaf_clusters),
+      learner_cate = learner_cate, learning_rate_cate = learning_rate_cate,
+      max_depth_cate = if (is.null(max_depth_cate)) NULL else as.integer(max_depth_cate),
+      cate_stopping_rounds = as.integer(cate_stopping_rounds),
       min_leaf_cov = if (is.null(min_leaf_cov)) NULL else as.integer(min_leaf_cov)
     ),
     class = "gbmixed_control"

@@ -76,20 +76,29 @@ subset_frame <- function(frame, rows) {
   if (!is.null(frame$disp)) out$disp$x <- frame$disp$x[rows, , drop = FALSE]
   if (!is.null(frame$cov)) out$cov$w <- frame$cov$w[used + 1L, , drop = FALSE]
   if (!is.null(frame$treatment)) out$treatment <- frame$treatment
+  if (!is.null(frame$treat)) out$treat <- frame$treat[rows]
+  if (!is.null(frame$between_means)) out$between_means <- frame$between_means[used + 1L, , drop = FALSE]
   out
 }
 
-# New data for predict(): the same encoding, with the training levels, so unseen levels are caught here.
+# New data for predict(): the same encoding, with the training levels, so unseen levels are caught here. The
+# mean's design x has the row covariates then the between-cluster columns (R/between.R): rows of training
+# clusters get their training means, the rows of a new cluster (all rows with new_clusters) the means over its
+# rows here. treat: the 0/1 treatment of a fit with a treatment-effect part (NULL otherwise); with
+# need_treatment its column must be present, else a missing column gives 0.
 build_newdata_frame <- function(object, newdata, need_z = TRUE, need_cluster = TRUE,
-                                allow.new.levels = FALSE, arg = "newdata") {
+                                allow.new.levels = FALSE, arg = "newdata", new_clusters = FALSE,
+                                need_treatment = FALSE) {
   check_is_data_frame(newdata, arg)
   n <- nrow(newdata)
-  feature_vars <- unique(unlist(lapply(names(object$features), function(l) all.vars(str2lang(l)))))
-  check_columns_exist(newdata, c(feature_vars, if (need_z) object$re_vars, if (need_cluster) object$group),
-                      arg)
+  rows <- row_features(object$features)
+  trt <- if (!is.null(object$treatment)) object$treatment$name
+  feature_vars <- unique(unlist(lapply(names(rows), function(l) all.vars(str2lang(l)))))
+  check_columns_exist(newdata, c(feature_vars, if (need_z) object$re_vars, if (need_cluster) object$group,
+                                 if (need_treatment) trt), arg)
   env <- object$env %||% parent.frame()
-  feats <- lapply(names(object$features), function(l) eval_feature(l, newdata, env, n))
-  names(feats) <- names(object$features)
+  feats <- lapply(names(rows), function(l) eval_feature(l, newdata, env, n))
+  names(feats) <- names(rows)
   if (need_z) {
     na_counts <- vapply(object$re_vars, function(v) sum(is.na(newdata[[v]])), numeric(1))
     check_no_na(na_counts, arg)
@@ -99,7 +108,13 @@ build_newdata_frame <- function(object, newdata, need_z = TRUE, need_cluster = T
   }
   for (l in names(feats)) if (is.numeric(feats[[l]])) check_finite(feats[[l]], l, "covariate")
 
-  x <- encode_features_like(feats, object$features, n, arg)
+  x <- encode_features_like(feats, rows, n, arg)
+  if (length(rows) < length(object$features)) {
+    has_group <- object$group %in% names(newdata)
+    known <- if (has_group && !new_clusters) newdata_cluster_codes(object, newdata) else rep(-1L, n)
+    x <- cbind(x, between_newdata(object, x, known, if (has_group) newdata[[object$group]] else seq_len(n)))
+  }
+  treat <- if (!is.null(trt)) newdata_treatment(newdata, trt, n, arg)
   z <- if (need_z) {
     check_new_levels_z(newdata, object$z_info, arg)
     re_frame <- stats::model.frame(object$z_info$terms, newdata, na.action = stats::na.pass,
@@ -115,7 +130,20 @@ build_newdata_frame <- function(object, newdata, need_z = TRUE, need_cluster = T
   } else {
     rep(-1L, n)
   }
-  list(x = x, z = z, cluster = cluster, nobs = n)
+  list(x = x, z = z, cluster = cluster, nobs = n, treat = treat)
+}
+
+# The 0/1 treatment of newdata rows (0 when the column is absent: only where f(x, T) is not needed).
+newdata_treatment <- function(newdata, name, n, arg) {
+  if (!name %in% names(newdata)) return(rep(0, n))
+  v <- newdata[[name]]
+  if (is.logical(v)) v <- as.numeric(v)
+  bad <- is.na(v) | !(v %in% c(0, 1))
+  if (!is.numeric(v) || any(bad)) {
+    stop_arg("the treatment `", name, "` in `", arg, "` must be 0/1 (or logical) in every row",
+             if (is.numeric(v)) paste0("; ", sum(bad), " rows are not") else "", ".")
+  }
+  as.double(v)
 }
 
 # ---- checks ----

@@ -169,11 +169,51 @@ prepare_gbmixed <- function(formula, data, dispformula, covformula, treatment, w
                         if (k == 1) " row" else " rows", "); every row needs its treatment 0 or 1.")
   }
   frame$treatment <- build_treatment(treatment, parsed, data, frame)
+  if (!is.null(frame$treatment)) frame <- split_treatment(frame)
+  if (use_between(control)) frame <- add_between(frame)
   if (length(unique(frame$y)) == 1L) {
     warning("the response `", frame$response, "` is constant (", format(frame$y[1L]), "): there is no variance ",
             "to split between clusters and residuals, so both stay at their lower bounds.", call. = FALSE)
   }
   list(parsed = parsed, frame = frame, disp_side = disp_side, cov_side = cov_side)
+}
+
+# With a treatment the mean is f(x, T) = mu(x) + (T - c) tau(x): T leaves the mean's covariates and goes to the
+# engine as a column of its own (frame$treat, 0/1).
+split_treatment <- function(frame) {
+  k <- frame$treatment$feature
+  frame$treat <- as.double(frame$x[, k])
+  frame$x <- frame$x[, -k, drop = FALSE]
+  frame$nlevels <- frame$nlevels[-k]
+  frame$features <- frame$features[-k]
+  frame$treatment$feature <- NULL
+  frame
+}
+
+# The between-cluster features (R/between.R) appended to the mean's covariates.
+add_between <- function(frame) {
+  bd <- between_design(frame$features, frame$x, frame$cluster, length(frame$cluster_levels))
+  frame$x <- cbind(frame$x, unname(bd$x))
+  frame$nlevels <- c(frame$nlevels, rep(0L, ncol(bd$x)))
+  frame$features <- c(frame$features, between_features(bd$spec))
+  frame$between_means <- unname(bd$means)
+  frame
+}
+
+# learner_cate = NULL: smooth (component-wise P-splines) for a tree or spline mean, as measured best for
+# treatment effects (bench/r/cate_sim.R), unless the covariates have missing values (then trees); linear for a
+# linear mean (f is then the linear model with treatment interactions).
+resolve_learner_cate <- function(control, frame) {
+  if (!is.null(control$learner_cate)) return(control$learner_cate)
+  if (control$learner == "linear") return("linear")
+  k <- length(row_features(frame$features))
+  if (k > 0L && anyNA(frame$x[, seq_len(k)])) "tree" else "spline"
+}
+
+# between = NULL: on for trees and splines, off for the linear learner (whose fit stays lmer's).
+use_between <- function(control) {
+  if (!is.null(control$between)) return(isTRUE(control$between))
+  control$learner != "linear"
 }
 
 # Codes (0-based, of frame$cluster) of the clusters held out with `validation` = fraction, drawn from the fit's
@@ -213,6 +253,7 @@ build_validation_frame <- function(prep, vdata, weights, control) {
   check_columns_exist(vdata, c(all.vars(parsed$response), parsed$group, weights), "validation_data")
   proto <- list(features = frame$features, re_vars = parsed$re_vars, group = parsed$group, env = parsed$env,
                 z_info = frame$z_info, z_names = frame$z_names, cluster_levels = frame$cluster_levels,
+                between_means = frame$between_means, treatment = frame$treatment,
                 disp = frame$disp, cov = frame$cov, control = control)
   y <- eval(parsed$response, vdata, parsed$env)
   check_response(y, frame$response, n)
@@ -224,7 +265,8 @@ build_validation_frame <- function(prep, vdata, weights, control) {
   check_finite(y, frame$response, "the response")
   check_magnitude(y, frame$response, "the response")
   w <- check_weights(w, if (is.null(weights)) "weights" else weights)
-  nd <- build_newdata_frame(proto, vdata, need_z = TRUE, need_cluster = FALSE, arg = "validation_data")
+  nd <- build_newdata_frame(proto, vdata, need_z = TRUE, need_cluster = FALSE, arg = "validation_data",
+                            new_clusters = TRUE, need_treatment = TRUE)
   f <- factor(group)
   k <- nlevels(f)
   shared <- intersect(levels(f), frame$cluster_levels)
@@ -236,7 +278,7 @@ build_validation_frame <- function(prep, vdata, weights, control) {
   }
   codes <- as.integer(f) - 1L
   out <- list(y = as.double(y), x = nd$x, z = nd$z, weights = as.double(w), cluster = codes,
-              cluster_levels = levels(f), nobs = n)
+              cluster_levels = levels(f), nobs = n, treat = nd$treat)
   if (!is.null(frame$disp)) out$disp <- list(x = newdata_xdisp(proto, vdata, n, "validation_data"))
   if (!is.null(frame$cov)) {
     wrow <- newdata_wcov(proto, vdata, n, NULL, "validation_data")
@@ -257,6 +299,7 @@ fit_gbmixed_frames <- function(prep, train, valid, control, seed, call, warn_int
              "`; a mixed model needs at least 2.")
   }
   if (control$learner == "linear" && !isTRUE(control$componentwise)) check_linear_design(train)
+  if (!is.null(train$treat)) control$learner_cate <- resolve_learner_cate(control, train)
   check_heap(train)
   config <- make_config(control, seed, nclusters = length(train$cluster_levels))
   booster <- new_booster(train, parsed$diagonal, config)
@@ -267,6 +310,7 @@ fit_gbmixed_frames <- function(prep, train, valid, control, seed, call, warn_int
   fit <- new_gbmixed(model, parsed, train, control, seed, call)
   fit$rounds_run <- jcall(model, "I", "roundsRun")
   fit$stopped_early <- jcall(booster, "Z", "stoppedEarly")
+  if (!is.null(train$treat)) fit$cate_stop_round <- jcall(booster, "I", "cateStopRound")
   fit$interrupted <- run$interrupted
   if (!is.null(valid)) {
     vl <- jcall(model, "[D", "validLoss")
@@ -290,7 +334,7 @@ set_validation <- function(booster, valid) {
   wcov <- valid$cov$w %||% matrix(0, length(valid$cluster_levels), 0L)
   jcall(booster, "V", "setValidation", jarg_dbl(valid$x), jarg_int1(n), jarg_dbl(valid$y), jarg_dbl(valid$weights),
         jarg_int(valid$cluster), jarg_int1(length(valid$cluster_levels)), jarg_dbl(valid$z), jarg_dbl(xdisp),
-        jarg_dbl(wcov))
+        jarg_dbl(wcov), jarg_dbl(valid$treat %||% numeric(0)))
   invisible(booster)
 }
 
@@ -329,6 +373,10 @@ make_config <- function(control, seed, nclusters) {
   b <- set(b, "newton", !isFALSE(control$newton))
   b <- set(b, "clusterSplits", isTRUE(control$cluster_splits))
   b <- set(b, "minLeafClusters", jarg_int1(control$min_leaf_clusters %||% 1L))
+  b <- set(b, "learningRateCate", as.double(control$learning_rate_cate %||% control$learning_rate))
+  b <- set(b, "maxDepthCate", jarg_int1(control$max_depth_cate %||% control$max_depth))
+  b <- set(b, "learnerCate", control$learner_cate %||% control$learner)
+  b <- set(b, "cateStoppingRounds", jarg_int1(control$cate_stopping_rounds %||% 50L))
   jcall(b, .java_class$config, "build")
 }
 
@@ -342,7 +390,7 @@ new_booster <- function(frame, diagonal, config) {
         jarg_dbl(frame$z), jarg_int1(ncol(frame$z)), isTRUE(diagonal),
         jarg_dbl(xdisp), jarg_int1(ncol(xdisp)), jarg_int(frame$disp$nlevels %||% integer()),
         jarg_dbl(wcov), jarg_int1(ncol(wcov)), jarg_int(frame$cov$nlevels %||% integer()),
-        config)
+        jarg_dbl(frame$treat %||% numeric(0)), jarg_int1(length(row_features(frame$features))), config)
 }
 
 # Boosting rounds run in chunks, so that R can be interrupted (Ctrl-C) between them and show progress. A chunk
@@ -454,6 +502,9 @@ new_gbmixed <- function(model, parsed, frame, control, seed, call) {
     disp = frame$disp,
     cov = frame$cov,
     treatment = frame$treatment,
+    treat = frame$treat,
+    between_means = frame$between_means,
+    importance_cate = if (!is.null(frame$treat)) stats::setNames(jcall(model, "[D", "importanceCate"), names(frame$features)),
     nrounds = jcall(model, "I", "nrounds"),
     nobs = frame$nobs,
     y = frame$y,

@@ -165,7 +165,7 @@ resolve_part_var <- function(var, info, part) {
   }
   k <- match(var, labels)
   if (is.na(k)) {
-    hits <- which(vapply(labels, function(l) var %in% all.vars(str2lang(l)), logical(1)))
+    hits <- which(vapply(label_vars(info$features), function(v) var %in% v, logical(1)))
     if (length(hits) == 1L) k <- hits
   }
   if (is.na(k)) {
@@ -249,7 +249,8 @@ part_dependence <- function(object, info, k, codes) {
   predict_rows <- if (info$index == 0L) {
     function(xs) {
       nr <- nrow(xs)
-      engine_predict(object, xs, rep(-1L, nr), matrix(0, nr, length(object$z_names)))$fixed
+      engine_predict(object, xs, rep(-1L, nr), matrix(0, nr, length(object$z_names)),
+                     treat = if (!is.null(object$treat)) rep_len(object$treat, nr))$fixed
     }
   } else {
     function(xs) {

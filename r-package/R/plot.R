@@ -151,9 +151,10 @@ plot_importance <- function(x, parts, ...) {
 
 # The most important covariates of a part (or the ones asked for in `vars` that belong to it).
 top_vars <- function(x, part, vars, max_vars) {
-  labels <- names(part_info(x, part)$features)
+  feats <- part_info(x, part)$features
+  labels <- names(feats)
   if (!is.null(vars)) {
-    keep <- labels[labels %in% vars | vapply(labels, function(l) any(vars %in% all.vars(str2lang(l))), TRUE)]
+    keep <- labels[labels %in% vars | vapply(label_vars(feats), function(v) any(vars %in% v), TRUE)]
     return(keep)
   }
   imp <- importance.gbmixed(x, part)

@@ -86,6 +86,7 @@ predict.gbmixed <- function(object, newdata = NULL,
   if (is.null(newdata)) {
     x <- object$x
     z <- object$z
+    treat <- object$treat
     cluster <- if (population) rep(-1L, n) else object$cluster
     xdisp <- training_xdisp(object)
     wcov <- training_wcov(object)
@@ -94,8 +95,9 @@ predict.gbmixed <- function(object, newdata = NULL,
   } else {
     need_z <- interval == "prediction" || (!population && type != "fixed")
     nd <- build_newdata_frame(object, newdata, need_z = need_z, need_cluster = !population && type != "fixed",
-                              allow.new.levels = allow.new.levels)
+                              allow.new.levels = allow.new.levels, need_treatment = type != "random")
     x <- nd$x
+    treat <- nd$treat
     z <- nd$z
     cluster <- nd$cluster
     if (interval == "prediction") {
@@ -113,7 +115,7 @@ predict.gbmixed <- function(object, newdata = NULL,
     out <- numeric(0)
     return(if (interval == "prediction") data.frame(fit = out, lwr = out, upr = out) else out)
   }
-  pr <- engine_predict(object, x, cluster, z, xdisp, wcov)
+  pr <- engine_predict(object, x, cluster, z, xdisp, wcov, treat)
   fit <- switch(type,
     fixed = pr$fixed,
     random = pr$random,
@@ -189,12 +191,17 @@ placeholder_features <- function(part, n) matrix(0, n, length(part$labels))
 
 # f(x), z'bhat and the predictive variance of a new y, from the engine (the six-argument Model.predict:
 # R(x) from xdisp, P_i for existing clusters, G(w) from wcov for new ones).
+# treat: the 0/1 treatment per row for a fit with a treatment-effect part (f = mu(x) + (T - c) tau(x)); NULL
+# otherwise.
 engine_predict <- function(object, x, cluster, z, xdisp = placeholder_features(object$disp, nrow(x)),
-                           wcov = placeholder_features(object$cov, nrow(x))) {
+                           wcov = placeholder_features(object$cov, nrow(x)), treat = NULL) {
   n <- nrow(x)
   model <- engine_model(object)
+  if (!is.null(object$treatment) && is.null(treat)) {
+    stop("internal error: engine_predict() without the treatment of a fit with a treatment part.", call. = FALSE)
+  }
   out <- jcall(model, "[D", "predict", jarg_dbl(x), jarg_int1(n), jarg_int(cluster), jarg_dbl(z),
-               jarg_dbl(xdisp), jarg_dbl(wcov))
+               jarg_dbl(xdisp), jarg_dbl(wcov), jarg_dbl(if (is.null(object$treatment)) numeric(0) else treat))
   check_engine_values(list("predictions" = out), lengths = 3L * n)
   list(fixed = out[seq_len(n)], random = out[n + seq_len(n)], variance = out[2L * n + seq_len(n)])
 }

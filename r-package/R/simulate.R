@@ -94,7 +94,7 @@ simulation_parts <- function(object, newdata, population, allow.new.levels) {
     stop_arg("simulate() needs the grouping factor `", object$group, "` in `newdata`, to know which rows share ",
              "a cluster's random effects.")
   }
-  nd <- build_newdata_frame(object, newdata, need_z = TRUE, need_cluster = FALSE)
+  nd <- build_newdata_frame(object, newdata, need_z = TRUE, need_cluster = FALSE, need_treatment = TRUE)
   g <- newdata[[object$group]]
   if (anyNA(g)) check_no_na(stats::setNames(sum(is.na(g)), object$group), "newdata")
   codes <- map_clusters(g, object$cluster_levels, object$group, allow.new.levels || population)
@@ -103,7 +103,7 @@ simulation_parts <- function(object, newdata, population, allow.new.levels) {
   k <- nlevels(f)
   first <- match(seq_len(k), cluster)
   known <- codes[first]                        # training code of each simulated cluster, -1 if new
-  fixed <- engine_predict(object, nd$x, rep(-1L, n), matrix(0, n, q))$fixed
+  fixed <- engine_predict(object, nd$x, rep(-1L, n), matrix(0, n, q), treat = nd$treat)$fixed
   # G(w) of each simulated cluster, from its first row (rows of known clusters may omit the w columns)
   G <- if (is.null(object$cov)) {
     array(object$G, c(q, q, k))

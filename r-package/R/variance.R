@@ -243,7 +243,8 @@ heldout_loglik <- function(object, newdata) {
   y <- eval(str2lang(object$response), newdata, object$env %||% parent.frame())
   check_response(y, object$response, n)
   if (anyNA(y) || any(!is.finite(y))) stop_arg("the response `", object$response, "` in `newdata` must be finite.")
-  nd <- build_newdata_frame(object, newdata, need_z = TRUE, need_cluster = FALSE)
+  nd <- build_newdata_frame(object, newdata, need_z = TRUE, need_cluster = FALSE, new_clusters = TRUE,
+                            need_treatment = TRUE)
   cl <- factor(newdata[[object$group]])
   seen <- intersect(levels(cl), object$cluster_levels)
   if (length(seen)) {
@@ -254,7 +255,7 @@ heldout_loglik <- function(object, newdata) {
   wcov <- newdata_wcov(object, newdata, n, NULL)
   ll <- jcall(engine_model(object), "D", "logLikNew", jarg_dbl(nd$x), jarg_int1(n), jarg_dbl(y),
               jarg_int(as.integer(cl) - 1L), jarg_int1(nlevels(cl)), jarg_dbl(nd$z), jarg_dbl(xdisp),
-              jarg_dbl(wcov))
+              jarg_dbl(wcov), jarg_dbl(nd$treat %||% numeric(0)))
   check_engine_values(list("held-out log-likelihood" = ll))
   ll
 }

@@ -19,7 +19,8 @@ test_that("a tree fit accepts NA in numeric and factor covariates and predicts f
   nd2 <- mis_na[rep(3, 2), ]
   nd2$x1 <- c(NA, -1.9)
   expect_length(unique(predict(fit, nd2, type = "fixed")), 2L)
-  expect_identical(names(fit$importance), c("x1", "x2", "g"))
+  expect_identical(names(fit$importance), c("x1", "x2", "g", "x1 (cluster mean)", "x2 (cluster mean)",
+                                            "g = b (cluster share)", "g = c (cluster share)"))
   # cate() with a missing covariate
   d <- mis_na
   d$trt <- rep(0:1, 160)
@@ -34,7 +35,7 @@ test_that("missing covariates carry information: the tree learns the side of the
   hi <- which(d$x > 0.5)
   d$x[hi[1:60]] <- NA                          # missing only among the high values
   fit <- gbmixed(y ~ x + (1 | id), d, control = gbmixed_control(nrounds = 60, learning_rate = 0.3,
-                                                                seed = 1, progress = FALSE))
+                                                                seed = 1, progress = FALSE, between = FALSE))
   f <- predict(fit, data.frame(x = c(NA, 0.2, 0.8)), re.form = NA)
   expect_lt(abs(f[1] - f[3]), 0.3)
   expect_gt(f[1] - f[2], 1.5)

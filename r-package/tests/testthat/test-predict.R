@@ -1,7 +1,9 @@
 pdata <- sim_clustered(30, 10, seed = 21)
+# without between-cluster features, so that population-level predictions need no grouping factor (see
+# test-between.R for predictions with them)
 pfit <- gbmixed(y ~ x1 + x2 + g + (1 + t | id), pdata,
                 control = gbmixed_control(nrounds = 60, learning_rate = 0.1, min_leaf = 10, seed = 5,
-                                          progress = FALSE))
+                                          progress = FALSE, between = FALSE))
 ri_fit <- gbmixed(y ~ x1 + x2 + (1 | id), pdata,
                   control = gbmixed_control(nrounds = 60, learning_rate = 0.1, min_leaf = 10, seed = 5,
                                             progress = FALSE))

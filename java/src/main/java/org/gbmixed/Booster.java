@@ -59,6 +59,9 @@ public final class Booster {
     private Model best, initial;
     private double[][] bestBuf;
     private boolean stopped;
+    // the treatment part's own stopping (watchTau)
+    private double tauCum, tauBest;
+    private int tauBestRound, tauStopRound;
 
     Booster(TrainingData d, Config cfg) {
         this.d = d;
@@ -284,7 +287,10 @@ public final class Booster {
             for (int i = 0; i < d.m; i++) subsampleWeight[i] = in[i] ? 1 : 0;
         }
         mean.step(lik, resVar, subsampleWeight, cfg.colsample < 1 ? sampler.columns() : null);
-        if (crossFit != null) crossFit.boost(resVar, lAll, covBoosted ? d.q * d.q : 0);
+        if (crossFit != null) {
+            double tauValue = crossFit.boost(resVar, lAll, covBoosted ? d.q * d.q : 0);
+            if (mean.tauShapeLearning() && cfg.cateStoppingRounds > 0) watchTau(tauValue);
+        }
         nll = estepVar(rho, theta);
         if (dispBoosted) {
             nll = steps.dispStep(dispL, cfg.learningRateDisp);
@@ -297,6 +303,23 @@ public final class Booster {
         if (!dispBoosted || !covBoosted) emConstant(false);
         nll = estep(rho, theta);
     }
+
+    /**
+     * The treatment part stops on its own: its shape stops learning once the out-of-fold NLL of its increments
+     * (summed over rounds) has not reached a new low for cateStoppingRounds rounds.
+     */
+    private void watchTau(double value) {
+        tauCum += value;
+        if (tauCum < tauBest) { tauBest = tauCum; tauBestRound = rounds + 1; }
+        if (rounds + 1 - tauBestRound >= cfg.cateStoppingRounds) {
+            mean.stopTauShape();
+            crossFit.stopTauShape();
+            tauStopRound = rounds + 1;
+        }
+    }
+
+    /** The round after which the treatment part's shape stopped learning (0: it did not stop). */
+    public int cateStopRound() { return tauStopRound; }
 
     public boolean finished() { return rounds >= cfg.nrounds || stopped; }
 

@@ -28,6 +28,7 @@ public final class Config {
     final int splineKnots;
     final boolean newton;
     final boolean clusterSplits;
+    final int cateStoppingRounds;
     final int minLeafClusters;
     final double learningRateCate;
     final int maxDepthCate;
@@ -57,6 +58,7 @@ public final class Config {
         splineKnots = b.splineKnots;
         newton = b.newton;
         clusterSplits = b.clusterSplits;
+        cateStoppingRounds = b.cateStoppingRounds;
         minLeafClusters = b.minLeafClusters;
         learningRateCate = Double.isNaN(b.learningRateCate) ? b.learningRate : b.learningRateCate;
         maxDepthCate = b.maxDepthCate > 0 ? b.maxDepthCate : b.maxDepth;
@@ -86,6 +88,7 @@ public final class Config {
     public int splineKnots() { return splineKnots; }
     public boolean newton() { return newton; }
     public boolean clusterSplits() { return clusterSplits; }
+    public int cateStoppingRounds() { return cateStoppingRounds; }
     public int minLeafClusters() { return minLeafClusters; }
     public double learningRateCate() { return learningRateCate; }
     public int maxDepthCate() { return maxDepthCate; }
@@ -115,6 +118,7 @@ public final class Config {
         private int splineKnots = 20;
         private boolean newton = true;
         private boolean clusterSplits = false;
+        private int cateStoppingRounds = 50;
         private int minLeafClusters = 1;
         private double learningRateCate = Double.NaN;
         private int maxDepthCate = 0;
@@ -165,6 +169,11 @@ public final class Config {
          * marginal-likelihood gain (false: by the conditional residuals' gain, like every other split).
          */
         public Builder clusterSplits(boolean v) { clusterSplits = v; return this; }
+        /**
+         * With honest folds: the treatment-effect part's shape stops learning once the out-of-fold likelihood of
+         * its steps has not improved for this many rounds (0 = never).
+         */
+        public Builder cateStoppingRounds(int v) { cateStoppingRounds = v; return this; }
         /** The fewest clusters on each side of a tree split on a covariate constant within clusters. */
         public Builder minLeafClusters(int v) { minLeafClusters = v; return this; }
         /** Learning rate of the treatment-effect part tau(x); NaN = learningRate. */
@@ -190,6 +199,7 @@ public final class Config {
                 throw bad("learning_rate_disp", learningRateDisp, "must be in (0, 1]");
             if (!Double.isNaN(learningRateCov) && !(learningRateCov > 0 && learningRateCov <= 1))
                 throw bad("learning_rate_cov", learningRateCov, "must be in (0, 1]");
+            if (cateStoppingRounds < 0) throw bad("cate_stopping_rounds", cateStoppingRounds, "must be >= 0 (0 = never)");
             if (minLeafClusters < 1) throw bad("min_leaf_clusters", minLeafClusters, "must be >= 1");
             if (minLeafCov < 1) throw bad("min_leaf_cov", minLeafCov, "must be >= 1");
             if (!(subsample > 0 && subsample <= 1)) throw bad("subsample", subsample, "must be in (0, 1]");

@@ -15,7 +15,7 @@ final class CrossFit {
     private final TrainingData d;
     private final Likelihood lik;
     private final MeanPart[] parts;
-    private final double[][] clusterWeight;
+    private final double[][] clusterWeight, heldOut;
     private final double[] r;
     /** f_oof per row, refreshed by {@link #boost}. */
     final double[] fOof;
@@ -35,23 +35,37 @@ final class CrossFit {
         lik = new Likelihood(d, par);
         parts = main.auxiliaries(folds);
         clusterWeight = new double[folds][d.m];
+        heldOut = new double[folds][d.m];
         for (int f = 0; f < folds; f++)
-            for (int i = 0; i < d.m; i++) clusterWeight[f][i] = foldOfCluster[i] == f ? 0.0 : 1.0;
+            for (int i = 0; i < d.m; i++) {
+                clusterWeight[f][i] = foldOfCluster[i] == f ? 0.0 : 1.0;
+                heldOut[f][i] = 1 - clusterWeight[f][i];
+            }
         r = new double[d.n];
         fOof = main.f.clone();
     }
 
     /**
      * One boosting step of every auxiliary mean, at the current variance state (resVar per row, Cholesky factors
-     * lAll with stride lStride), then f_oof.
+     * lAll with stride lStride), then f_oof. Returns what the steps' treatment-effect shape increments did to the
+     * NLL of the clusters each auxiliary mean did not see (summed over folds; negative = they helped): an
+     * out-of-fold score of the treatment part's learning, by which it stops on its own.
      */
-    void boost(double[] resVar, double[] lAll, int lStride) {
+    double boost(double[] resVar, double[] lAll, int lStride) {
+        double tauValue = 0;
         for (int f = 0; f < k; f++) {
             double[] fa = parts[f].f;
             for (int j = 0; j < d.n; j++) r[j] = d.y[j] - fa[j];
             lik.run(r, resVar, lAll, lStride);
             parts[f].step(lik, resVar, clusterWeight[f], null);
+            if (parts[f].hasTreatment()) tauValue += parts[f].tauStepValue(lik, resVar, heldOut[f]);
         }
         for (int j = 0; j < d.n; j++) fOof[j] = parts[foldOfCluster[d.cluster[j]]].f[j];
+        return tauValue;
+    }
+
+    /** Stops the shape of every auxiliary mean's treatment-effect part (see {@link MeanPart#stopTauShape}). */
+    void stopTauShape() {
+        for (MeanPart p : parts) p.stopTauShape();
     }
 }

@@ -39,16 +39,18 @@ public final class GBMixed {
     /**
      * The full form with a treatment-effect part: treatment holds a 0/1 treatment T per row, and the mean becomes
      * f(x, T) = mu(x) + (T - c) tau(x), c the mean of T, tau(x) the conditional average treatment effect (its own
-     * ensemble on the covariates x, which should not contain T). A length-0 treatment is the form above.
+     * ensemble on the first ncolCate covariates of x, which should not contain T; the other columns, e.g.
+     * between-cluster means, are the mean's only). A length-0 treatment is the form above.
      */
     public static Booster booster(double[] x, int nrow, int ncol, int[] nlevels, double[] y, double[] weights,
                                   int[] cluster, int nclusters, double[] z, int q, boolean diagonalG,
                                   double[] xdisp, int ncolDisp, int[] nlevelsDisp,
-                                  double[] wcov, int ncolCov, int[] nlevelsCov, double[] treatment, Config config) {
+                                  double[] wcov, int ncolCov, int[] nlevelsCov, double[] treatment, int ncolCate,
+                                  Config config) {
         if (config == null) throw new IllegalArgumentException("config is null");
         TrainingData d = new TrainingData(x, nrow, ncol, nlevels, y, weights, cluster, nclusters, z, q, diagonalG,
                 xdisp, ncolDisp, nlevelsDisp, wcov, ncolCov, nlevelsCov);
-        if (treatment != null && treatment.length > 0) d.setTreatment(treatment, Double.NaN);
+        if (treatment != null && treatment.length > 0) d.setTreatment(treatment, Double.NaN, ncolCate);
         return new Booster(d, config);
     }
 

@@ -28,7 +28,11 @@ final class MeanPart {
     private final double[] t;
     private final NewtonStep newton;
     private final ClusterSplitWeights splitMu, splitTau;
+    /** The covariates tau may use (the first d.ncolCate), or null for all. */
+    private final boolean[] tauCols;
     private final double[] target, weight, out, outTau;
+    /** Whether tau's shape still learns (its level always does); see {@link #stopTauShape}. */
+    private boolean tauShape;
 
     /**
      * @param tauL the treatment-effect learner, or null without a treatment (then d.treat must be null)
@@ -51,6 +55,13 @@ final class MeanPart {
         weight = new double[d.n];
         out = new double[d.n];
         outTau = t == null ? null : new double[d.n];
+        tauShape = t != null;
+        if (t != null && d.ncolCate < d.p) {
+            tauCols = new boolean[d.p];
+            for (int k = 0; k < d.ncolCate; k++) tauCols[k] = true;
+        } else {
+            tauCols = null;
+        }
         splitMu = cfg.newton ? new ClusterSplitWeights(d, null) : null;
         splitTau = cfg.newton && t != null ? new ClusterSplitWeights(d, t) : null;
     }
@@ -68,6 +79,45 @@ final class MeanPart {
     }
 
     boolean hasTreatment() { return t != null; }
+
+    /** From now on tau keeps its shape: its trees (or smooths) stop; its level still takes Newton steps. */
+    void stopTauShape() { tauShape = false; }
+
+    boolean tauShapeLearning() { return tauShape; }
+
+    /**
+     * What the last step's tau shape increment a_j = nu_cate t_j tau_step(x_j) did to the NLL of the clusters with
+     * mask_i > 0 (weighted by mask_i), given the rest of the step: -a'V^-1 v + 1/2 a'V^-1 a with v = y - f + a
+     * (the residual before a), exact as the NLL is quadratic in f. Negative: the increment helped. Computed
+     * from the E-step state lik of the step (P_i) and the mean f after it. 0 when tau's shape did not learn.
+     */
+    double tauStepValue(Likelihood lik, double[] resVar, double[] mask) {
+        if (!tauShape) return 0;
+        int q = d.q, n = d.n;
+        double nuT = cfg.learningRateCate, total = 0;
+        double[] ua = new double[q], uv = new double[q];
+        for (int i = 0; i < d.m; i++) {
+            if (mask[i] == 0) continue;
+            double sa = 0, saa = 0;
+            java.util.Arrays.fill(ua, 0.0);
+            java.util.Arrays.fill(uv, 0.0);
+            for (int x = d.start[i]; x < d.start[i + 1]; x++) {
+                int j = d.order[x];
+                double a = nuT * t[j] * outTau[j], v = d.y[j] - f[j] + a, rinv = 1 / resVar[j];
+                sa += a * v * rinv;
+                saa += a * a * rinv;
+                for (int l = 0; l < q; l++) {
+                    double zl = d.z[j + l * n] * rinv;
+                    ua[l] += zl * a;
+                    uv[l] += zl * v;
+                }
+            }
+            int off = i * q * q;
+            double av = sa - Dense.quadForm(ua, lik.post, off, uv, q), aa = saa - Dense.quadForm(ua, lik.post, off, ua, q);
+            total += mask[i] * (-av + 0.5 * aa);
+        }
+        return total;
+    }
 
     /** Gain importance of the treatment-effect part's covariates (empty without one). */
     double[] tauImportance() { return tauL == null ? new double[0] : tauL.importance(); }
@@ -111,19 +161,21 @@ final class MeanPart {
         PartLearner.Step sMu = cfg.newton ? muL.structure(target, weight, out, use, splitMu.bind(lik, resVar, cw))
                 : muL.fit(target, weight, out, use);
         PartLearner.Step sTau = null;
-        if (t != null) {
+        boolean shape = tauShape;
+        if (shape) {
             for (int j = 0; j < n; j++) {
                 target[j] = lik.e[j] / t[j];
                 weight[j] *= t[j] * t[j];
                 meanWT += weight[j];
             }
             meanWT /= n;
-            sTau = cfg.newton ? tauL.structure(target, weight, outTau, use, splitTau.bind(lik, resVar, cw))
-                    : tauL.fit(target, weight, outTau, use);
+            boolean[] useTau = and(use, tauCols);
+            sTau = cfg.newton ? tauL.structure(target, weight, outTau, useTau, splitTau.bind(lik, resVar, cw))
+                    : tauL.fit(target, weight, outTau, useTau);
         }
         if (cfg.newton) {
             Basis aMu = muL.basis(sMu);
-            Basis a = t == null ? aMu : Basis.concat(aMu, tauL.basis(sTau).times(t));
+            Basis a = !shape ? aMu : Basis.concat(aMu, tauL.basis(sTau).times(t));
             Basis lv = levels();
             int nl = lv.ncol(), kMu = aMu.ncol(), na = a.ncol(), k = nl + na;
             double[] g = new double[k];
@@ -144,16 +196,24 @@ final class MeanPart {
             double[] ca = NewtonStep.solveSystem(ha, ga, na, penalty(sMu, sTau, kMu, na, meanW, meanWT));
             applyLevels(dl);
             sMu = muL.setValues(sMu, java.util.Arrays.copyOfRange(ca, 0, kMu), out);
-            if (t != null) sTau = tauL.setValues(sTau, java.util.Arrays.copyOfRange(ca, kMu, na), outTau);
+            if (shape) sTau = tauL.setValues(sTau, java.util.Arrays.copyOfRange(ca, kMu, na), outTau);
         }
         PartLearner.add(mu, sMu, nu);
-        if (t != null) PartLearner.add(tau, sTau, nuT);
-        for (int j = 0; j < n; j++) f[j] += nu * out[j] + (t == null ? 0 : nuT * t[j] * outTau[j]);
+        if (shape) PartLearner.add(tau, sTau, nuT);
+        for (int j = 0; j < n; j++) f[j] += nu * out[j] + (shape ? nuT * t[j] * outTau[j] : 0);
+    }
+
+    private static boolean[] and(boolean[] a, boolean[] b) {
+        if (a == null) return b;
+        if (b == null) return a;
+        boolean[] c = new boolean[a.length];
+        for (int k = 0; k < a.length; k++) c[k] = a[k] && b[k];
+        return c;
     }
 
     /** Block-diagonal penalty of the joint step (smoothers only), or null. */
     private double[] penalty(PartLearner.Step sMu, PartLearner.Step sTau, int kMu, int na, double meanW, double meanWT) {
-        double[] pMu = muL.penalty(sMu, meanW), pTau = t == null ? null : tauL.penalty(sTau, meanWT);
+        double[] pMu = muL.penalty(sMu, meanW), pTau = sTau == null ? null : tauL.penalty(sTau, meanWT);
         if (pMu == null && pTau == null) return null;
         double[] p = new double[na * na];
         if (pMu != null)

@@ -19,6 +19,8 @@ final class TrainingData {
     /** A 0/1 treatment per row and its contrast t_j = T_j - centre ({@link #setTreatment}), or null. */
     double[] treat, contrast;
     double centre = Double.NaN;
+    /** The treatment-effect part uses the covariates x[, 0..ncolCate) (the rest only the mean mu does). */
+    int ncolCate;
 
     TrainingData(double[] x, int nrow, int ncol, int[] nlevels, double[] y, double[] weights, int[] cluster,
                  int nclusters, double[] z, int q, boolean diagonalG) {
@@ -73,7 +75,15 @@ final class TrainingData {
      * mean of T here (training data must have both values; held-out data pass the training centre).
      */
     void setTreatment(double[] t, double centre) {
+        setTreatment(t, centre, p);
+    }
+
+    /** The same; tau(x) uses only the first ncolCate covariates of x. */
+    void setTreatment(double[] t, double centre, int ncolCate) {
         check("treatment", t, n);
+        if (ncolCate < 0 || ncolCate > p)
+            throw new IllegalArgumentException("ncolCate = " + ncolCate + ": must be in 0.." + p + " (the columns of x)");
+        this.ncolCate = ncolCate;
         double s = 0;
         for (int j = 0; j < n; j++) {
             if (t[j] != 0 && t[j] != 1)

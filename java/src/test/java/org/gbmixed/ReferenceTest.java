@@ -102,6 +102,48 @@ class ReferenceTest {
         rel(1958.86518813217, m.sigma2(), REL_TIGHT, "sigma^2");
     }
 
+    /**
+     * The treatment-effect part with linear learners: f = mu(x) + (T - c) tau(x) with mu, tau linear in Days is
+     * lmer's model with the treatment interaction, T = Days >= 5 a random slope:
+     * <pre>
+     *   d <- sleepstudy; d$T <- as.numeric(d$Days >= 5)
+     *   f <- lmer(Reaction ~ Days * T + (1 + T | Subject), d, REML = FALSE, control = ctl)
+     *   fixef(f)   # 255.13188111111015 8.24914888888929 -6.12802499999682 2.66252944444367
+     *   c(as.matrix(VarCorr(f)$Subject)); sigma(f)^2; logLik(f)
+     *   # 744.165900160183 332.323685698414 332.323685698414 994.522378594348; 672.026085557683; -878.075093241695
+     * </pre>
+     * tau(Days) = -6.128025 + 2.662529 Days, read through Model.predictCate.
+     */
+    @Test
+    void treatmentPartWithLinearLearnersIsLmersInteractionModel() {
+        Problems.Sleep s = Problems.sleepstudy();
+        double[] z = new double[2 * s.n], w = new double[s.n], t = new double[s.n];
+        for (int j = 0; j < s.n; j++) {
+            t[j] = s.days[j] >= 5 ? 1 : 0;
+            z[j] = 1;
+            z[j + s.n] = t[j];
+            w[j] = 1;
+        }
+        Config c = Problems.config().learner("linear").learningRate(1).nrounds(300).build();
+        Booster b = GBMixed.booster(s.days.clone(), s.n, 1, new int[] {0}, s.reaction, w, s.subject, 18, z, 2, false,
+                new double[0], 0, new int[0], new double[0], 0, new int[0], t, 1, c);
+        b.iterate(300);
+        Model m = b.model();
+        double[] tau = m.predictCate(new double[] {0, 9}, 2);
+        rel(-6.12802499999682, tau[0], REL_TIGHT, "tau(0)");
+        rel(-6.12802499999682 + 9 * 2.66252944444367, tau[1], REL_TIGHT, "tau(9)");
+        double[] g = m.covariance(), gRef = {744.165900160183, 332.323685698414, 332.323685698414, 994.522378594348};
+        for (int k = 0; k < 4; k++) rel(gRef[k], g[k], REL, "G[" + k + "]");
+        rel(672.026085557683, m.sigma2(), REL, "sigma^2");
+        rel(-878.075093241695, m.logLik(), REL_TIGHT, "logLik");
+        // f(x, T) = mu(x) + (T - c) tau(x): the prediction at T = 1 minus T = 0 is tau
+        double[] p1 = m.predict(new double[] {3}, 1, new int[] {-1}, new double[] {1, 1}, new double[0], new double[0],
+                new double[] {1});
+        double[] p0 = m.predict(new double[] {3}, 1, new int[] {-1}, new double[] {1, 0}, new double[0], new double[0],
+                new double[] {0});
+        rel(-6.12802499999682 + 3 * 2.66252944444367, p1[0] - p0[0], REL_TIGHT, "f(3, 1) - f(3, 0)");
+    }
+
     @Test
     void trainingLossNeverIncreasesWithTheLinearLearner() {
         // EM and a full least-squares step on the conditional residual both decrease the NLL (ECM).
