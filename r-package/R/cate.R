@@ -70,7 +70,11 @@ cate.gbmixed <- function(object, newdata = NULL, level = 0.95, by_cluster = FALS
   n <- nrow(x)
   if (n == 0L) return(data.frame(estimate = numeric(0), lwr = numeric(0), upr = numeric(0)))
   tau <- engine_cate(object, x)
-  if (!by_cluster) return(data.frame(estimate = tau, lwr = NA_real_, upr = NA_real_))
+  se <- jackknife_se(object, 1L, x)
+  if (!by_cluster) {
+    half <- jackknife_quantile(object, level) * se
+    return(data.frame(estimate = tau, lwr = tau - half, upr = tau + half))
+  }
 
   k <- trt$z_col
   old <- cluster >= 0L
@@ -92,9 +96,36 @@ cate.gbmixed <- function(object, newdata = NULL, level = 0.95, by_cluster = FALS
     col <- which(idx[, 1L] == k & idx[, 2L] == k)
     sd[new_rows] <- sqrt(tri[, col])
   }
+  # the cluster's departure from tau(x) and the sampling error of tau(x) itself
+  if (!anyNA(se)) sd <- sqrt(sd^2 + se^2)
   half <- stats::qnorm(1 - (1 - level) / 2) * sd
   check_engine_values(list("treatment effects" = est, "their standard deviations" = sd))
   data.frame(estimate = est, lwr = est - half, upr = est + half)
+}
+
+# Delete-a-group jackknife standard errors of f(x, T) (part 0) or tau(x) (part 1) at the rows of x, from the
+# K honest folds' cross-fit means (each left out one fold of clusters): se^2 = (K - 1)/K sum_k (v_k - mean v)^2.
+# NA (with a warning) for a fit without honest folds.
+jackknife_se <- function(object, part, x, treat = NULL) {
+  model <- engine_model(object)
+  k <- jcall(model, "I", "jackknifeGroups")
+  n <- nrow(x)
+  if (k < 2L) {
+    warning("this fit has no sampling variance for f and tau (honest_folds = 0): intervals are NA. Refit with ",
+            "honest_folds >= 2 (the default for trees and splines is 3).", call. = FALSE)
+    return(rep(NA_real_, n))
+  }
+  if (n == 0L) return(numeric(0))
+  tr <- if (part == 0L && !is.null(object$treatment)) treat else numeric(0)
+  reps <- matrix(jcall(model, "[D", "predictJackknife", jarg_int1(part), jarg_dbl(x), jarg_int1(n), jarg_dbl(tr)), n, k)
+  check_engine_values(list("jackknife replicates" = reps))
+  sqrt((k - 1) / k * rowSums((reps - rowMeans(reps))^2))
+}
+
+# The quantile of a jackknife interval: Student's t with K - 1 degrees of freedom (K jackknife groups).
+jackknife_quantile <- function(object, level) {
+  k <- jcall(engine_model(object), "I", "jackknifeGroups")
+  stats::qt(1 - (1 - level) / 2, df = max(k - 1L, 1L))
 }
 
 # tau(x), the treatment-effect part, for the rows of an encoded covariate matrix of the mean.

@@ -57,7 +57,7 @@
 predict.gbmixed <- function(object, newdata = NULL,
                             type = c("response", "fixed", "random", "disp", "cov"),
                             re.form = NULL, allow.new.levels = FALSE,
-                            interval = c("none", "prediction"), level = 0.95,
+                            interval = c("none", "prediction", "confidence"), level = 0.95,
                             nrounds = NULL, ...) {
   type <- match.arg(type)
   interval <- match.arg(interval)
@@ -67,6 +67,9 @@ predict.gbmixed <- function(object, newdata = NULL,
   check_predict_nrounds(nrounds, object)
   if (interval == "prediction" && type != "response") {
     stop_arg("`interval = \"prediction\"` is available only with `type = \"response\"`.")
+  }
+  if (interval == "confidence" && !type %in% c("response", "fixed", "random")) {
+    stop_arg("`interval = \"confidence\"` is available with `type = \"response\"`, `\"fixed\"` or `\"random\"`.")
   }
   if (!is.null(newdata)) check_is_data_frame(newdata, "newdata")
   n <- if (is.null(newdata)) object$nobs else nrow(newdata)
@@ -93,14 +96,14 @@ predict.gbmixed <- function(object, newdata = NULL,
     # the engine's variance holds R(x) for weight 1; training rows have R(x) / w
     resid_var <- object$fitted_disp / object$weights
   } else {
-    need_z <- interval == "prediction" || (!population && type != "fixed")
+    need_z <- interval != "none" || (!population && type != "fixed")
     nd <- build_newdata_frame(object, newdata, need_z = need_z, need_cluster = !population && type != "fixed",
                               allow.new.levels = allow.new.levels, need_treatment = type != "random")
     x <- nd$x
     treat <- nd$treat
     z <- nd$z
     cluster <- nd$cluster
-    if (interval == "prediction") {
+    if (interval != "none") {
       xdisp <- newdata_xdisp(object, newdata, n)
       # G(w) is needed for rows of new clusters and at population level; known clusters may omit w
       known <- if (population) newdata_cluster_codes(object, newdata) else cluster
@@ -113,7 +116,7 @@ predict.gbmixed <- function(object, newdata = NULL,
   }
   if (n == 0L) {
     out <- numeric(0)
-    return(if (interval == "prediction") data.frame(fit = out, lwr = out, upr = out) else out)
+    return(if (interval != "none") data.frame(fit = out, lwr = out, upr = out) else out)
   }
   pr <- engine_predict(object, x, cluster, z, xdisp, wcov, treat)
   fit <- switch(type,
@@ -122,10 +125,27 @@ predict.gbmixed <- function(object, newdata = NULL,
     response = pr$fixed + pr$random
   )
   if (interval == "none") return(fit)
-  v <- pr$variance
-  if (!is.null(resid_var)) v <- v - object$fitted_disp + resid_var
+  v <- pr$variance                                # z'P_i z + R(x), or z'G(w) z + R(x) for a new cluster
+  resid <- if (is.null(newdata)) object$fitted_disp else predict_disp(object, newdata, n)
+  if (!is.null(resid_var)) {                      # training rows: R(x) / w
+    v <- v - resid + resid_var
+    resid <- resid_var
+  }
+  se_f <- if (type != "random") {
+    if (interval == "confidence" || jcall(engine_model(object), "I", "jackknifeGroups") >= 2L) {
+      jackknife_se(object, 0L, x, treat)
+    } else {
+      rep(0, n)
+    }
+  } else {
+    rep(0, n)
+  }
+  re_var <- if (type == "fixed" || population) 0 else pmax(v - resid, 0)
+  v <- if (interval == "prediction") v + se_f^2 else se_f^2 + re_var
   check_engine_values(list("predictive variances" = v))
-  half <- stats::qnorm(1 - (1 - level) / 2) * sqrt(v)
+  q <- if (interval == "confidence" && all(re_var == 0)) jackknife_quantile(object, level)
+       else stats::qnorm(1 - (1 - level) / 2)
+  half <- q * sqrt(v)
   data.frame(fit = fit, lwr = fit - half, upr = fit + half)
 }
 

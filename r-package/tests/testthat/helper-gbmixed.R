@@ -39,3 +39,10 @@ quick_control <- function(...) gbmixed_control(nrounds = 30, learning_rate = 0.2
                                                progress = FALSE, ...)
 
 sleep <- lme4::sleepstudy
+
+# The jackknife standard error of f(x) at the rows of nd, read off the public confidence interval of the
+# population mean (its half-width is qt(1 - a/2, K - 1) se with K = honest_folds jackknife groups).
+se_fixed <- function(fit, nd, ...) {
+  ci <- predict(fit, nd, type = "fixed", interval = "confidence", level = 0.5, ...)
+  (ci$upr - ci$fit) / stats::qt(0.75, fit$control$honest_folds - 1)
+}

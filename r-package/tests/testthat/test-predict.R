@@ -36,7 +36,7 @@ test_that("re.form = NA and ~0 give population-level predictions without needing
   expect_identical(predict(pfit, re.form = NA), predict(pfit, type = "fixed"))
 })
 
-test_that("prediction intervals follow f + z'b +- q sqrt(z'Pz + sigma^2) and z'Gz + sigma^2 for new clusters", {
+test_that("prediction intervals follow f + z'b +- q sqrt(z'Pz + sigma^2 + se_f^2), z'Gz for new clusters", {
   nd <- data.frame(x1 = c(0.5, 0.5), x2 = c(0.2, 0.2), id = c("c3", "brand-new"))
   pi <- predict(ri_fit, nd, interval = "prediction", level = 0.9, allow.new.levels = TRUE)
   expect_named(pi, c("fit", "lwr", "upr"))
@@ -44,7 +44,15 @@ test_that("prediction intervals follow f + z'b +- q sqrt(z'Pz + sigma^2) and z'G
   G <- VarCorr(ri_fit)$id[1, 1]
   s2 <- sigma(ri_fit)^2
   half <- (pi$upr - pi$lwr) / 2
-  expect_equal(half, qnorm(0.95) * sqrt(c(P3 + s2, G + s2)), tolerance = 1e-10)
+  se <- se_fixed(ri_fit, nd)          # the jackknife standard error of f-hat (honest folds)
+  expect_true(all(se > 0))
+  expect_equal(half, qnorm(0.95) * sqrt(c(P3 + s2, G + s2) + se^2), tolerance = 1e-10)
+  # confidence intervals: f-hat's own error, and for a known cluster that of z'b-hat too
+  ci <- predict(ri_fit, nd, interval = "confidence", level = 0.9, allow.new.levels = TRUE)
+  expect_equal(ci$fit, pi$fit)
+  expect_equal((ci$upr - ci$lwr)[1] / 2, qnorm(0.95) * sqrt(P3 + se[1]^2), tolerance = 1e-10)
+  cf <- predict(ri_fit, nd, type = "fixed", interval = "confidence", level = 0.9)
+  expect_equal((cf$upr - cf$lwr) / 2, qt(0.95, 2) * se, tolerance = 1e-10)
   expect_equal(pi$fit[2], predict(ri_fit, nd[2, ], re.form = NA), tolerance = 1e-12)
   expect_equal(pi$fit[1], predict(ri_fit, nd[1, ]), tolerance = 1e-12)
   # a lower level gives a narrower interval around the same fit
@@ -60,7 +68,8 @@ test_that("population-level intervals use G (as for a new cluster)", {
   new <- predict(pfit, nd, allow.new.levels = TRUE, interval = "prediction")
   expect_equal(pop, new, tolerance = 1e-12)
   zGz <- sum(c(1, 0.5) * (VarCorr(pfit)$id %*% c(1, 0.5)))
-  expect_equal((pop$upr - pop$lwr) / 2, qnorm(0.975) * sqrt(zGz + sigma(pfit)^2), tolerance = 1e-10)
+  expect_equal((pop$upr - pop$lwr) / 2, qnorm(0.975) * sqrt(zGz + sigma(pfit)^2 + se_fixed(pfit, nd)^2),
+               tolerance = 1e-10)
 })
 
 test_that("type = 'disp' and 'cov' give the variance components per row", {

@@ -381,7 +381,8 @@ public final class Booster {
         }
         double logLik = -nll - 0.5 * n * Math.log(2 * Math.PI);
         return new Model(variant(), cfg.learner(), mean.mu.snapshot(), mean.tau == null ? null : mean.tau.snapshot(),
-                d.centre, rhoEns.snapshot(), th, q, d.diagonalG, d.m, n,
+                d.centre, crossFit == null ? new Ensemble[0][] : crossFit.snapshot(), rhoEns.snapshot(), th, q,
+                d.diagonalG, d.m, n,
                 lik.bhat.clone(), lik.post.clone(), gCl, history(), validHistory(), atRound, logLik,
                 meanL.importance(), mean.tauImportance(), dispBoosted ? dispL.importance() : new double[0], impCov,
                 fOut, fr, rv);

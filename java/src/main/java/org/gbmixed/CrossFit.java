@@ -64,6 +64,17 @@ final class CrossFit {
         return tauValue;
     }
 
+    /**
+     * Snapshots of the auxiliary means' ensembles, {mu, tau} per fold (tau null without a treatment): fold k's
+     * mean left out the clusters of fold k, so together they are a delete-a-group jackknife of the mean.
+     */
+    Ensemble[][] snapshot() {
+        Ensemble[][] out = new Ensemble[k][];
+        for (int f = 0; f < k; f++)
+            out[f] = new Ensemble[] {parts[f].mu.snapshot(), parts[f].tau == null ? null : parts[f].tau.snapshot()};
+        return out;
+    }
+
     /** Stops the shape of every auxiliary mean's treatment-effect part (see {@link MeanPart#stopTauShape}). */
     void stopTauShape() {
         for (MeanPart p : parts) p.stopTauShape();

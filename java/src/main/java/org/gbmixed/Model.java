@@ -21,6 +21,8 @@ public final class Model {
     /** The treatment-effect part tau(x) (null without a treatment) and the centre c of its contrast T - c. */
     private final Ensemble tau;
     private final double centre;
+    /** The cross-fit means {mu, tau} of each honest fold: a delete-a-group jackknife of the mean (may be empty). */
+    private final Ensemble[][] jack;
     private final Ensemble[] theta;
     private final LogCholesky lc;
     private final int q, m;
@@ -30,14 +32,14 @@ public final class Model {
     private final double logLik;
     private final double[] fittedFixed, fittedRandom, fittedDisp;
 
-    Model(String variant, String learner, Ensemble mean, Ensemble tau, double centre, Ensemble rho, Ensemble[] theta,
-          int q, boolean diagonalG,
+    Model(String variant, String learner, Ensemble mean, Ensemble tau, double centre, Ensemble[][] jack, Ensemble rho,
+          Ensemble[] theta, int q, boolean diagonalG,
           int m, long nobs, double[] bhat, double[] post, double[] gCluster, double[] loss, double[] validLoss,
           int roundsUsed, double logLik,
           double[] impMean, double[] impTau, double[] impDisp, double[] impCov,
           double[] fittedFixed, double[] fittedRandom, double[] fittedDisp) {
         this.variant = variant; this.learner = learner; this.mean = mean; this.rho = rho; this.theta = theta;
-        this.tau = tau; this.centre = centre; this.impTau = impTau;
+        this.tau = tau; this.centre = centre; this.impTau = impTau; this.jack = jack;
         this.q = q; this.lc = new LogCholesky(q, diagonalG); this.m = m; this.nobs = nobs;
         this.bhat = bhat; this.post = post; this.gCluster = gCluster; this.loss = loss; this.logLik = logLik;
         this.validLoss = validLoss; this.roundsUsed = roundsUsed;
@@ -69,7 +71,7 @@ public final class Model {
      * own copies of the training-row arrays (the booster reuses the snapshot's buffers).
      */
     Model withHistory(double[] loss, double[] validLoss, int roundsUsed) {
-        return new Model(variant, learner, mean, tau, centre, rho, theta, q, lc.diagonal, m, nobs, bhat, post,
+        return new Model(variant, learner, mean, tau, centre, jack, rho, theta, q, lc.diagonal, m, nobs, bhat, post,
                 gCluster, loss, validLoss, roundsUsed, logLik, impMean, impTau, impDisp, impCov, copy(fittedFixed),
                 copy(fittedRandom), copy(fittedDisp));
     }
@@ -83,6 +85,35 @@ public final class Model {
     public boolean hasTreatment() { return tau != null; }
     /** The centre c of the treatment contrast T - c (NaN without a treatment). */
     public double treatmentCentre() { return centre; }
+
+    /**
+     * Number of delete-a-group jackknife replicates of the mean (the honest folds' cross-fit means; 0 without
+     * honest folds). Their spread gives the sampling variance of f and tau:
+     * var = (K - 1) / K sum_k (theta_k - mean_k theta_k)^2.
+     */
+    public int jackknifeGroups() { return jack.length; }
+
+    /**
+     * The jackknife replicates for nrow rows: nrow x K column-major, column k from the mean that left out fold k.
+     * part 0: f(x, T) (treatment as in {@link #predict}); part 1: tau(x).
+     */
+    public double[] predictJackknife(int part, double[] x, int nrow, double[] treatment) {
+        if (part != 0 && part != 1) throw new IllegalArgumentException("part = " + part + ": must be 0 (f) or 1 (tau)");
+        if (part == 1 && tau == null) throw new IllegalStateException("predictJackknife: this model has no treatment-effect part");
+        Features fx = features("x", x, nrow, mean);
+        double[] tr = part == 0 ? treatmentArg(treatment, nrow) : null;
+        double[] out = new double[nrow * jack.length];
+        for (int k = 0; k < jack.length; k++) {
+            Ensemble mu = jack[k][0], tk = jack[k][1];
+            for (int i = 0; i < nrow; i++) {
+                double v;
+                if (part == 1) v = tk.predict(fx.x, nrow, i);
+                else v = mu.predict(fx.x, nrow, i) + (tk == null ? 0 : (tr[i] - centre) * tk.predict(fx.x, nrow, i));
+                out[i + k * nrow] = v;
+            }
+        }
+        return out;
+    }
 
     /** tau(x), the conditional average treatment effect, for nrow rows of x (the mean's covariates). */
     public double[] predictCate(double[] x, int nrow) {
@@ -339,6 +370,11 @@ public final class Model {
                 out.writeDouble(centre);
                 writeArray(out, impTau);
             }
+            out.writeInt(jack.length);
+            for (Ensemble[] e : jack) {
+                e[0].write(out);
+                if (tau != null) e[1].write(out);
+            }
             out.flush();
             return bos.toByteArray();
         } catch (IOException e) {
@@ -375,8 +411,13 @@ public final class Model {
                 centre = in.readDouble();
                 impT = readArray(in);
             }
-            return new Model(variant, learner, mean, tau, centre, rho, theta, q, diag, m, nobs, bhat, post, gCl, loss,
-                    valid, used, logLik, impM, impT, impD, impC, null, null, null);
+            int nj = in.readInt();
+            if (nj < 0 || nj > 1000) throw new IOException("bad jackknife count " + nj);
+            Ensemble[][] jack = new Ensemble[nj][];
+            for (int k = 0; k < nj; k++)
+                jack[k] = new Ensemble[] {Ensemble.read(in), tau == null ? null : Ensemble.read(in)};
+            return new Model(variant, learner, mean, tau, centre, jack, rho, theta, q, diag, m, nobs, bhat, post, gCl,
+                    loss, valid, used, logLik, impM, impT, impD, impC, null, null, null);
         } catch (IOException e) {
             throw new IllegalArgumentException("bytes: corrupt serialised gbmixed model (" + e.getMessage() + ")", e);
         }
