@@ -307,7 +307,15 @@ fit_gbmixed_frames <- function(prep, train, valid, control, seed, call, warn_int
   run <- run_booster(booster, control)
   es <- !is.null(control$early_stopping_rounds)
   model <- jcall(booster, .java_class$model, if (es && !is.null(valid)) "bestModel" else "model")
-  fit <- new_gbmixed(model, parsed, train, control, seed, call)
+  known <- train
+  if (!is.null(valid) && identical(valid$source, "held-out clusters")) {
+    # clusters of `data` held out for early stopping stay clusters of the fit: BLUPs from the final model
+    model <- add_clusters(model, valid)
+    known$cluster_levels <- c(train$cluster_levels, valid$cluster_levels)
+    if (!is.null(train$cov)) known$cov$w <- rbind(train$cov$w, valid$cov$w)
+    if (!is.null(train$between_means)) known$between_means <- rbind(train$between_means, valid$between_means)
+  }
+  fit <- new_gbmixed(model, parsed, known, control, seed, call)
   fit$rounds_run <- jcall(model, "I", "roundsRun")
   fit$stopped_early <- jcall(booster, "Z", "stoppedEarly")
   if (!is.null(train$treat)) fit$cate_stop_round <- jcall(booster, "I", "cateStopRound")
@@ -326,6 +334,16 @@ fit_gbmixed_frames <- function(prep, train, valid, control, seed, call, warn_int
             fit$nrounds, " rounds (rerun to fit all rounds).", call. = FALSE)
   }
   fit
+}
+
+# The model with the clusters of frame `valid` added after its training clusters (Model.withClusters).
+add_clusters <- function(model, valid) {
+  n <- valid$nobs
+  xdisp <- valid$disp$x %||% matrix(0, n, 0L)
+  wcov <- if (is.null(valid$cov)) matrix(0, n, 0L) else valid$cov$w[valid$cluster + 1L, , drop = FALSE]
+  jcall(model, .java_class$model, "withClusters", jarg_dbl(valid$x), jarg_int1(n), jarg_dbl(valid$y),
+        jarg_dbl(valid$weights), jarg_int(valid$cluster), jarg_int1(length(valid$cluster_levels)), jarg_dbl(valid$z),
+        jarg_dbl(xdisp), jarg_dbl(wcov), jarg_dbl(valid$treat %||% numeric(0)))
 }
 
 set_validation <- function(booster, valid) {

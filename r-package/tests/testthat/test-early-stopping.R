@@ -72,8 +72,17 @@ test_that("validation = fraction holds out clusters drawn from the seed, without
   expect_identical(f1$model_bytes, f2$model_bytes)
   expect_length(f1$validation$clusters, 10L)
   expect_identical(f1$validation$source, "held-out clusters")
-  # held-out clusters are not in the fit; the training rows are recorded
-  expect_length(intersect(f1$validation$clusters, f1$cluster_levels), 0L)
+  # held-out clusters are not in the fit but stay clusters of it: they come after the training clusters, with
+  # BLUPs from the final model, here G / (G + sigma^2 / n_i) times their mean residual
+  expect_identical(tail(f1$cluster_levels, 10L), f1$validation$clusters)
+  expect_length(f1$cluster_levels, 40L)
+  for (h in f1$validation$clusters[c(1, 10)]) {
+    rows <- es_data[es_data$id == h, ]
+    r <- rows$y - predict(f1, rows, type = "fixed")
+    G <- VarCorr(f1)$id[1, 1]
+    expect_equal(ranef(f1)$id[h, 1], G / (G + sigma(f1)^2 / nrow(rows)) * mean(r), tolerance = 1e-10)
+    expect_equal(predict(f1, rows), predict(f1, rows, type = "fixed") + ranef(f1)$id[h, 1], tolerance = 1e-12)
+  }
   expect_identical(f1$nobs, 30L * 8L)
   expect_identical(f1$train_rows, which(!es_data$id %in% f1$validation$clusters))
   # without early stopping the curve is recorded and the last round is kept

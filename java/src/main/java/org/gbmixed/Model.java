@@ -265,6 +265,56 @@ public final class Model {
     }
 
     /**
+     * This model with k more clusters (codes m..m+k-1 after the training clusters): data of clusters the fit did
+     * not use (e.g. held out for early stopping) get their BLUPs and posterior covariances from this model's f,
+     * R(x) and G(w), as lme4's ranef would for a cluster added at fixed parameters. Arguments as
+     * {@link #logLikNew} (cluster codes 0..nclusters-1, weights as in the fit, wcov one row per row).
+     */
+    public Model withClusters(double[] x, int nrow, double[] y, double[] weights, int[] cluster, int nclusters,
+                              double[] z, double[] xdisp, double[] wcov, double[] treatment) {
+        double[] tr = treatmentArg(treatment, nrow);
+        Features fw = features("wcov", wcov, nrow, theta[0]);
+        double[] wcl = new double[nclusters * fw.p];
+        boolean[] seen = new boolean[nclusters];
+        for (int i = 0; i < nrow; i++) {
+            int c = cluster[i];
+            if (c < 0 || c >= nclusters)
+                throw new IllegalArgumentException("cluster[" + (i + 1) + "] = " + c + ": codes must be in 0.." + (nclusters - 1));
+            if (seen[c]) continue;
+            seen[c] = true;
+            for (int k = 0; k < fw.p; k++) wcl[c + k * nclusters] = fw.x[i + k * nrow];
+        }
+        TrainingData d = new TrainingData(x, nrow, nfeatures(), mean.nlevels, y, weights, cluster, nclusters, z, q,
+                lc.diagonal, xdisp, nfeaturesDisp(), rho.nlevels, wcl, nfeaturesCov(), theta[0].nlevels);
+        double[] r = new double[nrow], rv = new double[nrow];
+        for (int j = 0; j < nrow; j++) {
+            r[j] = y[j] - meanAt(d.x, nrow, j, tr);
+            rv[j] = Math.exp(rho.predict(d.disp.x, nrow, j)) / weights[j];
+        }
+        int qq = q * q, np = theta.length;
+        double[] lAll = new double[nclusters * qq], th = new double[np], l = new double[qq], g = new double[qq];
+        double[] gNew = new double[nclusters * qq];
+        for (int i = 0; i < nclusters; i++) {
+            for (int t = 0; t < np; t++) th[t] = theta[t].predict(wcl, nclusters, i);
+            lc.toL(th, 0, l);
+            System.arraycopy(l, 0, lAll, i * qq, qq);
+            LogCholesky.gFromL(l, q, g);
+            System.arraycopy(g, 0, gNew, i * qq, qq);
+        }
+        Likelihood lik = new Likelihood(d);
+        lik.run(r, rv, lAll, qq);
+        return new Model(variant, learner, mean, tau, centre, jack, rho, theta, q, lc.diagonal, m + nclusters, nobs,
+                concat(bhat, lik.bhat), concat(post, lik.post), concat(gCluster, gNew), loss, validLoss, roundsUsed,
+                logLik, impMean, impTau, impDisp, impCov, fittedFixed, fittedRandom, fittedDisp);
+    }
+
+    private static double[] concat(double[] a, double[] b) {
+        double[] c = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, c, a.length, b.length);
+        return c;
+    }
+
+    /**
      * The additive function of covariate k in one part, at the given covariate values, for component-wise
      * learners ("spline", or "linear" component-wise): part 0 = mean f, 1 = rho = log R, 2 = log-Cholesky entry
      * `entry` of G. Zeros when the covariate was never selected; not centred.
