@@ -111,15 +111,19 @@ gbmixed_model <- function(control, disp = FALSE, cov = FALSE, treatment = NULL, 
 }
 
 ctl <- function(...) gbmixed_control(seed = 1, threads = 2, progress = FALSE, ...)
+es <- function(...) ctl(nrounds = 3000, validation = 0.2, early_stopping_rounds = 50, ...)
+ri <- "(1 | id)"
 models <- list(
-  lmer = fit_lmer,
-  "lmer (1|id)" = function(ds, train, test) fit_lmer(ds, train, test, intercept_only = TRUE),
-  gbm = fit_gbm,
-  "Base default" = gbmixed_model(ctl()),
-  "Base lr0.05 es" = gbmixed_model(ctl(nrounds = 3000, validation = 0.2, early_stopping_rounds = 50)),
-  "GRBoost lr0.05 es" = gbmixed_model(ctl(nrounds = 3000, validation = 0.2, early_stopping_rounds = 50,
-                                           learning_rate_disp = 0.02, learning_rate_cov = 0.01, max_depth = 3),
-                                       disp = TRUE, cov = TRUE)
+  "lmer, (1 + slope | id)" = fit_lmer,
+  "lmer, (1 | id)" = function(ds, train, test) fit_lmer(ds, train, test, intercept_only = TRUE),
+  "gbm, no cluster term" = fit_gbm,
+  "Base, (1 + slope | id)" = gbmixed_model(ctl()),
+  "Base, (1 + slope | id), early stopping" = gbmixed_model(es()),
+  "Base, (1 | id)" = gbmixed_model(ctl(), re = ri),
+  "Base, (1 | id), early stopping" = gbmixed_model(es(), re = ri),
+  "GRBoost, (1 + slope | id), early stopping" = gbmixed_model(es(), disp = TRUE, cov = TRUE),
+  "GRBoost, (1 | id), early stopping" = gbmixed_model(es(), disp = TRUE, cov = TRUE, re = ri),
+  "Base, (1 | id), without the new mean steps" = gbmixed_model(ctl(newton = FALSE, between = FALSE), re = ri)
 )
 extra <- Sys.getenv("REALDATA_MODELS")
 if (nzchar(extra)) models <- c(if (!nzchar(Sys.getenv("REALDATA_ONLY"))) models, eval(parse(text = extra)))

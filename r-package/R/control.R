@@ -78,7 +78,7 @@ gbmixed_control <- function(nrounds = 500, learning_rate = 0.05,
                             spline_df = 4, spline_knots = 20, componentwise = FALSE,
                             newton = TRUE, between = NULL, cluster_splits = FALSE, min_leaf_clusters = 1,
                             learner_cate = NULL, learning_rate_cate = NULL, max_depth_cate = NULL,
-                            cate_stopping_rounds = 50) {
+                            cate_stopping_rounds = 50, early_stopping_metric = c("mse", "nll", "rowwise")) {
   if (is.list(learner)) {
     parts <- learner_list(learner, learner_disp, learner_cov)
     learner <- parts$mean
@@ -97,6 +97,7 @@ gbmixed_control <- function(nrounds = 500, learning_rate = 0.05,
   if (!is.null(learning_rate_cate)) check_fraction(learning_rate_cate, "learning_rate_cate")
   if (!is.null(max_depth_cate)) check_whole(max_depth_cate, "max_depth_cate", min = 1, max = 30)
   check_whole(cate_stopping_rounds, "cate_stopping_rounds", min = 0)
+  early_stopping_metric <- match_choice(early_stopping_metric, c("mse", "nll", "rowwise"), "early_stopping_metric")
   check_flag(cluster_splits, "cluster_splits")
   check_whole(min_leaf_clusters, "min_leaf_clusters", min = 1)
   if (!is.null(min_leaf_cov)) check_whole(min_leaf_cov, "min_leaf_cov", min = 1)
@@ -140,7 +141,7 @@ gbmixed_control <- function(nrounds = 500, learning_rate = 0.05,
       min_leaf_clusters = as.integer(min_leaf_clusters),
       learner_cate = learner_cate, learning_rate_cate = learning_rate_cate,
       max_depth_cate = if (is.null(max_depth_cate)) NULL else as.integer(max_depth_cate),
-      cate_stopping_rounds = as.integer(cate_stopping_rounds),
+      cate_stopping_rounds = as.integer(cate_stopping_rounds), early_stopping_metric = early_stopping_metric,
       min_leaf_cov = if (is.null(min_leaf_cov)) NULL else as.integer(min_leaf_cov)
     ),
     class = "gbmixed_control"
@@ -163,6 +164,14 @@ part_learner <- function(control, part = c("mean", "disp", "cov")) {
     disp = control$learner_disp %||% control$learner,
     cov = control$learner_cov %||% control$learner
   )
+}
+
+# The learning rate of a variance part: NULL settings mean 0.4 (R(x)) and 0.2 (G(w)) times the mean's rate, the
+# ratios that gave calibrated intervals (bench/r/cate_sim.R, vignette("heteroscedastic")).
+part_rate <- function(control, part = c("disp", "cov")) {
+  part <- match.arg(part)
+  if (part == "disp") control$learning_rate_disp %||% (0.4 * control$learning_rate)
+  else control$learning_rate_cov %||% (0.2 * control$learning_rate)
 }
 
 # Missing covariate values are allowed in a part whose learner is "tree" (the engine learns a default side per
@@ -207,6 +216,15 @@ learner_list <- function(learner, learner_disp, learner_cov) {
   if (!is.null(learner$disp) && !is.null(learner_disp)) stop_arg("give the disp learner once: in `learner` or in `learner_disp`.")
   if (!is.null(learner$cov) && !is.null(learner_cov)) stop_arg("give the cov learner once: in `learner` or in `learner_cov`.")
   list(mean = learner$mean %||% "tree", disp = learner$disp %||% learner_disp, cov = learner$cov %||% learner_cov)
+}
+
+# One of `choices` (the first when the default vector is passed), or an error naming them.
+match_choice <- function(x, choices, name) {
+  if (identical(x, choices)) return(choices[1L])
+  if (!is.character(x) || length(x) != 1L || is.na(x) || !x %in% choices) {
+    stop_arg("`", name, "` must be one of ", paste0("\"", choices, "\"", collapse = ", "), ", not ", show_value(x), ".")
+  }
+  x
 }
 
 check_whole <- function(x, name, min = -Inf, max = .Machine$integer.max) {

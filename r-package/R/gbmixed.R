@@ -126,8 +126,10 @@ gbmixed <- function(formula, data, dispformula = ~1, covformula = ~1, treatment 
     stop_arg("give held-out clusters one way: `validation` = ", control$validation, " in the control settings ",
              "or `validation_data`, not both.")
   }
-  if (!is.null(control$early_stopping_rounds) && control$validation == 0 && is.null(validation_data)) {
-    stop_arg("`early_stopping_rounds` needs held-out clusters: set `validation` > 0 (e.g. 0.2) in the control ",
+  if (!is.null(control$early_stopping_rounds) && control$validation == 0 && is.null(validation_data) &&
+      honest_folds_of(control) < 2L) {
+    stop_arg("`early_stopping_rounds` needs held-out clusters: honest folds (honest_folds >= 2), `validation` > 0 ",
+             "(e.g. 0.2) in the control ",
              "settings, or pass `validation_data`.")
   }
   prep <- prepare_gbmixed(formula, data, dispformula, covformula, treatment, weights, control)
@@ -303,10 +305,16 @@ fit_gbmixed_frames <- function(prep, train, valid, control, seed, call, warn_int
   check_heap(train)
   config <- make_config(control, seed, nclusters = length(train$cluster_levels))
   booster <- new_booster(train, parsed$diagonal, config)
-  if (!is.null(valid)) set_validation(booster, valid)
-  run <- run_booster(booster, control)
   es <- !is.null(control$early_stopping_rounds)
-  model <- jcall(booster, .java_class$model, if (es && !is.null(valid)) "bestModel" else "model")
+  if (!is.null(valid)) {
+    set_validation(booster, valid)
+  } else if (es) {
+    # early stopping on the honest folds: each cross-fit mean scored on the clusters it did not see
+    jcall(booster, "V", "setValidationHonest")
+    valid <- list(source = "honest folds", nobs = train$nobs, cluster_levels = train$cluster_levels)
+  }
+  run <- run_booster(booster, control)
+  model <- jcall(booster, .java_class$model, if (es) "bestModel" else "model")
   known <- train
   if (!is.null(valid) && identical(valid$source, "held-out clusters")) {
     # clusters of `data` held out for early stopping stay clusters of the fit: BLUPs from the final model
@@ -362,6 +370,8 @@ as_gbmixed_control <- function(control) {
   stop_arg("`control` must be made by gbmixed_control(), not ", show_value(control), ".")
 }
 
+honest_folds_of <- function(control) control$honest_folds %||% 0L
+
 # Build the immutable Java Config.
 make_config <- function(control, seed, nclusters) {
   b <- jnew(.java_class$builder)
@@ -375,10 +385,10 @@ make_config <- function(control, seed, nclusters) {
   b <- set(b, "exactSplits", isTRUE(control$exact_splits))
   b <- set(b, "seed", jarg_long(seed))
   b <- set(b, "threads", jarg_int1(control$threads %||% 0L))
-  b <- set(b, "honestFolds", jarg_int1(min(control$honest_folds %||% 0L, nclusters)))
+  b <- set(b, "honestFolds", jarg_int1(min(honest_folds_of(control), nclusters)))
   # NULL settings of the variance parts mean "as for the mean" (gbmixed_control()); resolved here, in R
-  b <- set(b, "learningRateDisp", as.double(control$learning_rate_disp %||% control$learning_rate))
-  b <- set(b, "learningRateCov", as.double(control$learning_rate_cov %||% control$learning_rate))
+  b <- set(b, "learningRateDisp", as.double(part_rate(control, "disp")))
+  b <- set(b, "learningRateCov", as.double(part_rate(control, "cov")))
   b <- set(b, "learnerDisp", part_learner(control, "disp"))
   b <- set(b, "learnerCov", part_learner(control, "cov"))
   b <- set(b, "minLeafCov", jarg_int1(control$min_leaf_cov %||% control$min_leaf))
@@ -386,6 +396,7 @@ make_config <- function(control, seed, nclusters) {
   b <- set(b, "splineDf", as.double(control$spline_df %||% 4))
   b <- set(b, "splineKnots", jarg_int1(control$spline_knots %||% 20L))
   b <- set(b, "earlyStoppingRounds", jarg_int1(control$early_stopping_rounds %||% 0L))
+  b <- set(b, "earlyStoppingMetric", control$early_stopping_metric %||% "mse")
   b <- set(b, "subsample", as.double(control$subsample %||% 1))
   b <- set(b, "colsample", as.double(control$colsample %||% 1))
   b <- set(b, "newton", !isFALSE(control$newton))

@@ -487,11 +487,11 @@ learner_text <- function(control, disp, cov) {
   parts <- paste0(if (disp || cov) "mean ", one(control$learner, control$learning_rate))
   if (disp) {
     parts <- c(parts, paste0("R(x) ", one(control$learner_disp %||% control$learner,
-                                          control$learning_rate_disp %||% control$learning_rate)))
+                                          part_rate(control, "disp"))))
   }
   if (cov) {
     parts <- c(parts, paste0("G(w) ", one(control$learner_cov %||% control$learner,
-                                          control$learning_rate_cov %||% control$learning_rate)))
+                                          part_rate(control, "cov"))))
   }
   paste(parts, collapse = "; ")
 }

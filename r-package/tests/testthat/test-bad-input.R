@@ -136,8 +136,8 @@ test_that("bad settings", {
   expect_error(fit_bad(control = quick_control(validation = 0.05)), "holds out 1 of the 20 clusters")
   # 35. validation leaving too few to fit: error
   expect_error(fit_bad(control = quick_control(validation = 0.95)), "holds out 19 of the 20.*smaller fraction")
-  # 36. early stopping without held-out clusters: error
-  expect_error(fit_bad(control = quick_control(early_stopping_rounds = 5)), "needs held-out clusters")
+  # 36. early stopping without held-out clusters (and without honest folds): error
+  expect_error(fit_bad(control = quick_control(early_stopping_rounds = 5, honest_folds = 0)), "needs held-out clusters")
   # 37. predict with an nrounds the fit does not hold: error saying which round it holds
   expect_error(predict(fit_bad(), nrounds = 10), "keeps only the model after all 30 rounds")
   # 38. deep trees with one-row leaves and tiny subsamples: fit

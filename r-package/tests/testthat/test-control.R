@@ -41,10 +41,12 @@ test_that("every bad control value is refused with a message naming the argument
   expect_error(gbmixed_control(learning_rate_disp = 0), "`learning_rate_disp`")
   expect_error(gbmixed_control(learning_rate_cov = 2), "`learning_rate_cov`")
   expect_error(gbmixed_control(early_stopping_rounds = 0, validation = 0.2), "`early_stopping_rounds`")
-  # early stopping without held-out clusters is refused by gbmixed() (validation_data may supply them)
+  # early stopping without held-out clusters is refused by gbmixed() (honest folds, validation_data may supply
+  # them)
   expect_error(gbmixed(Reaction ~ Days + (1 | Subject), sleep,
-                       control = gbmixed_control(early_stopping_rounds = 10, progress = FALSE)),
-               "needs held-out clusters.*`validation`.*`validation_data`")
+                       control = gbmixed_control(early_stopping_rounds = 10, honest_folds = 0, progress = FALSE)),
+               "needs held-out clusters.*honest_folds.*`validation`.*`validation_data`")
+  expect_error(gbmixed_control(early_stopping_metric = "rmse"), "`early_stopping_metric` must be one of \"mse\"")
   expect_error(gbmixed_control(validation = 1), "`validation` must be a single number in \\[0, 1\\)")
   expect_error(gbmixed_control(subsample = 0), "`subsample`")
   expect_error(gbmixed_control(colsample = 1.1), "`colsample`")

@@ -5,7 +5,7 @@ es_valid <- sim_clustered(15, 8, seed = 72, prefix = "v")
 es_ctl <- function(...) gbmixed_control(nrounds = 300, learning_rate = 0.3, min_leaf = 10, seed = 3,
                                         progress = FALSE, ...)
 es_fit <- gbmixed(y ~ x1 + x2 + g + (1 + t | id), es_data, validation_data = es_valid,
-                  control = es_ctl(early_stopping_rounds = 5))
+                  control = es_ctl(early_stopping_rounds = 5, early_stopping_metric = "nll"))
 
 test_that("early stopping on validation_data stops, keeps the best round and records both curves", {
   expect_true(es_fit$stopped_early)
@@ -103,9 +103,29 @@ test_that("validation = fraction holds out clusters drawn from the seed, without
   expect_false(identical(f4$validation$clusters, f1$validation$clusters))
 })
 
+test_that("the default metric is the squared error of population predictions; honest folds need no held-out data", {
+  fm <- gbmixed(y ~ x1 + x2 + (1 | id), es_data, validation_data = es_valid, control = es_ctl(early_stopping_rounds = 5))
+  expect_identical(fm$control$early_stopping_metric, "mse")
+  sse <- sum((es_valid$y - predict(fm, es_valid, allow.new.levels = TRUE))^2)
+  expect_equal(fm$valid_loss[fm$best_round + 1L], sse, tolerance = 1e-10)
+  fr <- gbmixed(y ~ x1 + x2 + (1 | id), es_data, validation_data = es_valid,
+                control = es_ctl(early_stopping_rounds = 5, early_stopping_metric = "rowwise", honest_folds = 0))
+  p <- predict(fr, es_valid, allow.new.levels = TRUE, interval = "prediction", level = 0.5)
+  v <- ((p$upr - p$fit) / qnorm(0.75))^2       # G + sigma^2 (no honest folds: no jackknife term)
+  expect_equal(fr$valid_loss[fr$best_round + 1L], -sum(dnorm(es_valid$y, p$fit, sqrt(v), log = TRUE)),
+               tolerance = 1e-10)
+  # early stopping on the honest folds' out-of-fold loss: no clusters held out, every cluster in the fit
+  fh <- gbmixed(y ~ x1 + x2 + (1 | id), es_data, control = es_ctl(early_stopping_rounds = 5))
+  expect_true(fh$stopped_early)
+  expect_identical(fh$validation$source, "honest folds")
+  expect_identical(fh$nobs, nrow(es_data))
+  expect_identical(fh$nrounds, fh$best_round)
+  expect_identical(fh$best_round, which.min(fh$valid_loss) - 1L)
+})
+
 test_that("validation errors and warnings name the problem", {
   f <- y ~ x1 + (1 | id)
-  expect_error(gbmixed(f, es_data, control = es_ctl(early_stopping_rounds = 3)),
+  expect_error(gbmixed(f, es_data, control = es_ctl(early_stopping_rounds = 3, honest_folds = 0)),
                "`early_stopping_rounds` needs held-out clusters")
   expect_error(gbmixed(f, es_data, validation_data = es_valid, control = es_ctl(validation = 0.2)),
                "give held-out clusters one way")

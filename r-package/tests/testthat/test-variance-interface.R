@@ -50,9 +50,9 @@ test_that("control: learner_disp, learner_cov, min_leaf_cov and the learning rat
   expect_null(ctl$min_leaf_cov)
   config <- function(...) gbmixed:::make_config(gbmixed_control(progress = FALSE, ...), 1, nclusters = 40)
   get <- function(cfg, what, sig) rJava::.jcall(cfg, sig, what)
-  cfg <- config(learning_rate = 0.1, min_leaf = 15)          # NULL: as for the mean
-  expect_identical(get(cfg, "learningRateDisp", "D"), 0.1)
-  expect_identical(get(cfg, "learningRateCov", "D"), 0.1)
+  cfg <- config(learning_rate = 0.1, min_leaf = 15)          # NULL: 0.4 and 0.2 times the mean's
+  expect_equal(get(cfg, "learningRateDisp", "D"), 0.04, tolerance = 1e-15)
+  expect_equal(get(cfg, "learningRateCov", "D"), 0.02, tolerance = 1e-15)
   expect_identical(get(cfg, "learnerDisp", "S"), "tree")
   expect_identical(get(cfg, "learnerCov", "S"), "tree")
   expect_identical(get(cfg, "minLeafCov", "I"), 15L)

@@ -52,8 +52,14 @@ public final class Booster {
     private double[] loss = new double[16];
     private int rounds;
     double nll;
+    /** What early stopping watches: held-out data ({@link Validation}) or the honest folds' out-of-fold loss. */
+    interface HeldOut {
+        /** The loss at the booster's current state (lower is better). */
+        double loss();
+    }
+
     // validation and early stopping
-    private Validation validation;
+    private HeldOut validation;
     private double[] validLoss = new double[16];
     private int bestRound;
     private Model best, initial;
@@ -249,7 +255,23 @@ public final class Booster {
         TrainingData v = new TrainingData(x, nrow, d.p, d.nlevels, y, weights, cluster, nclusters, z, d.q, d.diagonalG,
                 xdisp, d.disp.p, d.disp.nlevels, wcov, d.cov.p, d.cov.nlevels);
         if (treatment != null && treatment.length > 0) v.setTreatment(treatment, d.centre);
-        validation = new Validation(v, this);
+        watch(new Validation(v, this));
+    }
+
+    /**
+     * Early stopping without held-out data (before the first round): the loss watched is the out-of-fold loss of
+     * the honest folds' cross-fit means, each scored on the clusters it did not see, so every cluster stays in
+     * the fit. Needs honest folds.
+     */
+    public void setValidationHonest() {
+        if (rounds > 0) throw new IllegalStateException("setValidationHonest must come before the first round (" + rounds + " done)");
+        if (crossFit == null) throw new IllegalStateException("early stopping on the honest folds needs honest_folds >= 2");
+        int stride = covBoosted ? d.q * d.q : 0;
+        watch(() -> crossFit.oofLoss(resVar, lAll, stride, cfg.stoppingMetric));
+    }
+
+    private void watch(HeldOut h) {
+        validation = h;
         validLoss[0] = validation.loss();
         bestRound = 0;
         initial = model();

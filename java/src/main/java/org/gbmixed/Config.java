@@ -29,6 +29,8 @@ public final class Config {
     final boolean newton;
     final boolean clusterSplits;
     final int cateStoppingRounds;
+    /** The loss early stopping watches: 0 joint marginal NLL, 1 row-wise score, 2 squared error. */
+    final int stoppingMetric;
     final int minLeafClusters;
     final double learningRateCate;
     final int maxDepthCate;
@@ -59,6 +61,7 @@ public final class Config {
         newton = b.newton;
         clusterSplits = b.clusterSplits;
         cateStoppingRounds = b.cateStoppingRounds;
+        stoppingMetric = b.stoppingMetric;
         minLeafClusters = b.minLeafClusters;
         learningRateCate = Double.isNaN(b.learningRateCate) ? b.learningRate : b.learningRateCate;
         maxDepthCate = b.maxDepthCate > 0 ? b.maxDepthCate : b.maxDepth;
@@ -89,6 +92,8 @@ public final class Config {
     public boolean newton() { return newton; }
     public boolean clusterSplits() { return clusterSplits; }
     public int cateStoppingRounds() { return cateStoppingRounds; }
+    public String earlyStoppingMetric() { return METRICS[stoppingMetric]; }
+    static final String[] METRICS = {"nll", "rowwise", "mse"};
     public int minLeafClusters() { return minLeafClusters; }
     public double learningRateCate() { return learningRateCate; }
     public int maxDepthCate() { return maxDepthCate; }
@@ -119,6 +124,8 @@ public final class Config {
         private boolean newton = true;
         private boolean clusterSplits = false;
         private int cateStoppingRounds = 50;
+        private String stoppingMetricName = "mse";
+        private int stoppingMetric;
         private int minLeafClusters = 1;
         private double learningRateCate = Double.NaN;
         private int maxDepthCate = 0;
@@ -174,6 +181,12 @@ public final class Config {
          * its steps has not improved for this many rounds (0 = never).
          */
         public Builder cateStoppingRounds(int v) { cateStoppingRounds = v; return this; }
+        /**
+         * The loss early stopping watches on the held-out clusters: "nll" their joint marginal NLL, "rowwise" the
+         * row-wise score (each row under its marginal normal), "mse" the squared error of the population-level
+         * predictions f(x) (as RMSE judges predictions for new clusters).
+         */
+        public Builder earlyStoppingMetric(String v) { stoppingMetricName = v; return this; }
         /** The fewest clusters on each side of a tree split on a covariate constant within clusters. */
         public Builder minLeafClusters(int v) { minLeafClusters = v; return this; }
         /** Learning rate of the treatment-effect part tau(x); NaN = learningRate. */
@@ -199,6 +212,9 @@ public final class Config {
                 throw bad("learning_rate_disp", learningRateDisp, "must be in (0, 1]");
             if (!Double.isNaN(learningRateCov) && !(learningRateCov > 0 && learningRateCov <= 1))
                 throw bad("learning_rate_cov", learningRateCov, "must be in (0, 1]");
+            stoppingMetric = java.util.Arrays.asList(METRICS).indexOf(stoppingMetricName);
+            if (stoppingMetric < 0)
+                throw bad("early_stopping_metric", "\"" + stoppingMetricName + "\"", "must be \"nll\", \"rowwise\" or \"mse\"");
             if (cateStoppingRounds < 0) throw bad("cate_stopping_rounds", cateStoppingRounds, "must be >= 0 (0 = never)");
             if (minLeafClusters < 1) throw bad("min_leaf_clusters", minLeafClusters, "must be >= 1");
             if (minLeafCov < 1) throw bad("min_leaf_cov", minLeafCov, "must be >= 1");

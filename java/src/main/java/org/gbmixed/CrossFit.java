@@ -13,7 +13,9 @@ final class CrossFit {
     final int k;
     private final int[] foldOfCluster;
     private final TrainingData d;
-    private final Likelihood lik;
+    /** One E-step state per fold (at its auxiliary mean); fresh[f] when it is current for the next step. */
+    private final Likelihood[] lik;
+    private final boolean[] fresh;
     private final MeanPart[] parts;
     private final double[][] clusterWeight, heldOut;
     private final double[] r;
@@ -32,7 +34,9 @@ final class CrossFit {
         for (int i = d.m - 1; i > 0; i--) { int j = rnd.nextInt(i + 1); int t = perm[i]; perm[i] = perm[j]; perm[j] = t; }
         foldOfCluster = new int[d.m];
         for (int p = 0; p < d.m; p++) foldOfCluster[perm[p]] = p % folds;
-        lik = new Likelihood(d, par);
+        lik = new Likelihood[folds];
+        for (int f = 0; f < folds; f++) lik[f] = new Likelihood(d, par);
+        fresh = new boolean[folds];
         parts = main.auxiliaries(folds);
         clusterWeight = new double[folds][d.m];
         heldOut = new double[folds][d.m];
@@ -54,11 +58,10 @@ final class CrossFit {
     double boost(double[] resVar, double[] lAll, int lStride) {
         double tauValue = 0;
         for (int f = 0; f < k; f++) {
-            double[] fa = parts[f].f;
-            for (int j = 0; j < d.n; j++) r[j] = d.y[j] - fa[j];
-            lik.run(r, resVar, lAll, lStride);
-            parts[f].step(lik, resVar, clusterWeight[f], null);
-            if (parts[f].hasTreatment()) tauValue += parts[f].tauStepValue(lik, resVar, heldOut[f]);
+            if (!fresh[f]) estep(f, resVar, lAll, lStride);
+            fresh[f] = false;
+            parts[f].step(lik[f], resVar, clusterWeight[f], null);
+            if (parts[f].hasTreatment()) tauValue += parts[f].tauStepValue(lik[f], resVar, heldOut[f]);
         }
         for (int j = 0; j < d.n; j++) fOof[j] = parts[foldOfCluster[d.cluster[j]]].f[j];
         return tauValue;
@@ -73,6 +76,28 @@ final class CrossFit {
         for (int f = 0; f < k; f++)
             out[f] = new Ensemble[] {parts[f].mu.snapshot(), parts[f].tau == null ? null : parts[f].tau.snapshot()};
         return out;
+    }
+
+    private double estep(int f, double[] resVar, double[] lAll, int lStride) {
+        double[] fa = parts[f].f;
+        for (int j = 0; j < d.n; j++) r[j] = d.y[j] - fa[j];
+        return lik[f].run(r, resVar, lAll, lStride);
+    }
+
+    /**
+     * The out-of-fold loss at the current state: each auxiliary mean scored on the clusters it did not see (its
+     * fold), at the current variance state, summed over folds, by {@link Likelihood#stoppingLoss}. Cross-validation of the boosting rounds that costs
+     * no held-out data: early stopping on it keeps every cluster in the fit. The E-steps it runs serve the next
+     * {@link #boost} (the state does not change in between).
+     */
+    double oofLoss(double[] resVar, double[] lAll, int lStride, int metric) {
+        double total = 0;
+        for (int f = 0; f < k; f++) {
+            estep(f, resVar, lAll, lStride);     // leaves r = y - f^(f)
+            fresh[f] = true;
+            total += lik[f].stoppingLoss(metric, r, resVar, lAll, lStride, heldOut[f]);
+        }
+        return total;
     }
 
     /** Stops the shape of every auxiliary mean's treatment-effect part (see {@link MeanPart#stopTauShape}). */

@@ -120,6 +120,58 @@ final class Likelihood {
         nllCluster[i] = 0.5 * (logR + logDetG + logDetC + quad);
     }
 
+    /**
+     * The row-wise score: sum over the rows of clusters with mask_i != 0 (all when mask is null) of the negative
+     * log density of r_j under its marginal normal N(0, z_j' G_i z_j + R_j), G_i = L_i L_i' (l: one q x q factor
+     * if lStride == 0, else block i at i * lStride). Unlike the joint NLL it ignores the correlation of a
+     * cluster's rows: it scores each row's population-level prediction, as RMSE or a row's log score do.
+     */
+    static double rowwise(TrainingData d, double[] r, double[] resVar, double[] l, int lStride, double[] mask) {
+        int q = d.q, n = d.n, qq = q * q;
+        double[] g = new double[qq], li = new double[qq], zr = new double[q];
+        double total = 0;
+        for (int i = 0; i < d.m; i++) {
+            if (mask != null && mask[i] == 0) continue;
+            if (i == 0 || lStride != 0) {
+                System.arraycopy(l, lStride == 0 ? 0 : i * lStride, li, 0, qq);
+                LogCholesky.gFromL(li, q, g);
+            }
+            for (int t = d.start[i]; t < d.start[i + 1]; t++) {
+                int j = d.order[t];
+                for (int a = 0; a < q; a++) zr[a] = d.z[j + a * n];
+                double v = Dense.quadForm(zr, g, 0, zr, q) + resVar[j];
+                total += 0.5 * (Math.log(2 * Math.PI * v) + r[j] * r[j] / v);
+            }
+        }
+        return total;
+    }
+
+    /** Sum of r_j^2 over the rows of clusters with mask_i != 0 (all when mask is null). */
+    static double squaredError(TrainingData d, double[] r, double[] mask) {
+        double total = 0;
+        for (int i = 0; i < d.m; i++) {
+            if (mask != null && mask[i] == 0) continue;
+            for (int t = d.start[i]; t < d.start[i + 1]; t++) total += r[d.order[t]] * r[d.order[t]];
+        }
+        return total;
+    }
+
+    /**
+     * The loss early stopping watches (Config.stoppingMetric): 0 the joint NLL from {@link #run} (its state must
+     * be current: nllCluster), 1 {@link #rowwise}, 2 {@link #squaredError}.
+     */
+    double stoppingLoss(int metric, double[] r, double[] resVar, double[] l, int lStride, double[] mask) {
+        switch (metric) {
+            case 1: return rowwise(d, r, resVar, l, lStride, mask);
+            case 2: return squaredError(d, r, mask);
+            default: {
+                double s = 0;
+                for (int i = 0; i < d.m; i++) if (mask == null || mask[i] != 0) s += nllCluster[i];
+                return s;
+            }
+        }
+    }
+
     /** z_j' P_i z_j for row j of cluster i. */
     double zPz(int j, int i) {
         int q = d.q, n = d.n, off = i * q * q;

@@ -5,7 +5,7 @@ package org.gbmixed;
  * current model (new clusters: b ~ N(0, G(w)), so this scores the mean, R(x) and G(w) together), one value per
  * round. Early stopping keeps the round where it is lowest.
  */
-final class Validation {
+final class Validation implements Booster.HeldOut {
     private final TrainingData d;
     private final Likelihood lik;
     private final EnsembleCache f, tau, rho;
@@ -26,6 +26,7 @@ final class Validation {
         if (b.cfg.learnerDisp != Config.Learner.TREE) d.disp.requireComplete(b.cfg.learnerDisp());
         if (b.cfg.learnerCov != Config.Learner.TREE) d.cov.requireComplete(b.cfg.learnerCov());
         this.d = d;
+        metric = b.cfg.stoppingMetric;
         lik = new Likelihood(d);
         lc = b.lc;
         if ((b.mean.tau == null) != (d.contrast == null))
@@ -44,8 +45,10 @@ final class Validation {
         l = new double[d.q * d.q];
     }
 
-    /** Brings the cached values up to the booster's ensembles and returns the validation NLL. */
-    double loss() {
+    private final int metric;
+
+    /** Brings the cached values up to the booster's ensembles and returns the validation loss. */
+    public double loss() {
         f.refresh();
         if (tau != null) tau.refresh();
         rho.refresh();
@@ -60,6 +63,7 @@ final class Validation {
             lc.toL(th, 0, l);
             System.arraycopy(l, 0, lAll, i * qq, qq);
         }
-        return lik.run(r, resVar, lAll, qq);
+        if (metric == 0) lik.run(r, resVar, lAll, qq);
+        return lik.stoppingLoss(metric, r, resVar, lAll, qq, null);
     }
 }
