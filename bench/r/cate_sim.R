@@ -81,13 +81,16 @@ score <- function(fit, d, seed) {
     rounds = fit$nrounds)
 }
 
+new_engine <- "early_stopping_metric" %in% names(formals(gbmixed_control))
+rec <- list(learning_rate_disp = 0.02, learning_rate_cov = 0.01)       # the defaults of the new engine
 configs <- list(
   "defaults" = list(),
-  "lr0.05 100" = list(nrounds = 100),
-  "lr0.05 300" = list(nrounds = 300),
-  "lr0.05 1000" = list(nrounds = 1000),
-  "recommended 300" = list(nrounds = 300, learning_rate_disp = 0.02, learning_rate_cov = 0.01, max_depth = 3),
-  "es" = list(nrounds = 3000, validation = 0.2, early_stopping_rounds = 50)
+  "100 rounds" = c(rec, nrounds = 100),
+  "300 rounds" = c(rec, nrounds = 300),
+  "1000 rounds" = c(rec, nrounds = 1000),
+  "depth 3, 300 rounds" = c(rec, nrounds = 300, max_depth = 3),
+  "early stopping" = if (new_engine) list(nrounds = 3000, early_stopping_rounds = 50)
+                     else c(rec, nrounds = 3000, validation = 0.2, early_stopping_rounds = 50)
 )
 extra <- Sys.getenv("CATE_CONFIGS")
 if (nzchar(extra)) configs <- c(if (!nzchar(Sys.getenv("CATE_ONLY"))) configs, eval(parse(text = extra)))
@@ -107,3 +110,24 @@ tab <- do.call(rbind, res)
 rownames(tab) <- names(configs)
 cat("\n## CATE simulation (means over seeds", deparse(seeds), ")\n")
 print(round(tab, 3))
+
+# robustness to the number of rounds: early stopping chooses T, then fits of T/2 and 2T rounds
+if (nzchar(Sys.getenv("CATE_ROUNDS"))) {
+  rr <- t(sapply(seeds, function(s) {
+    d <- sim(300, s)
+    base <- c(list(seed = s, threads = 2, progress = FALSE), eval(parse(text = Sys.getenv("CATE_BASE", "list()"))))
+    es_ctl <- if (new_engine) list(nrounds = 3000, early_stopping_rounds = 50)
+              else c(rec, nrounds = 3000, validation = 0.2, early_stopping_rounds = 50)
+    fit <- suppressWarnings(fit_one(d, do.call(gbmixed_control, c(es_ctl, base))))
+    chosen <- fit$nrounds
+    mse_at <- function(k) {
+      f <- suppressWarnings(fit_one(d, do.call(gbmixed_control, c(if (new_engine) list() else rec,
+                                                                  list(nrounds = max(1L, k)), base))))
+      score(f, d, s)[["cate_mse"]]
+    }
+    c(chosen = chosen, mse_chosen = score(fit, d, s)[["cate_mse"]], mse_half = mse_at(chosen %/% 2),
+      mse_twice = mse_at(2L * chosen))
+  }))
+  cat("\n## CATE MSE at the rounds early stopping chose, at half and at twice as many (per seed)\n")
+  print(round(rr, 4))
+}

@@ -330,11 +330,12 @@ encode_clusters <- function(group, name) {
     stop_arg("the grouping factor `", name, "` has ", m, if (m == 1L) " cluster" else " clusters",
              "; a mixed model needs at least 2.")
   }
+  # clusters of one row are ordinary (lme4 does not warn); only when every cluster has one row are the random
+  # effects and the residual not told apart (lme4 refuses such a fit)
   sizes <- tabulate(f, m)
-  single <- sum(sizes == 1L)
-  if (single > 0L) {
-    warning(single, " of ", m, " clusters of `", name, "` have a single row; their random effects are ",
-            "weakly identified.", call. = FALSE)
+  if (all(sizes == 1L)) {
+    warning("all ", m, " clusters of `", name, "` have a single row: the random effects and the residual ",
+            "variance are not separately identified.", call. = FALSE)
   }
   list(codes = as.integer(f) - 1L, levels = levels(f))
 }

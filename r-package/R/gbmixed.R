@@ -26,8 +26,22 @@
 #' default for trees) so that an overfitting mean does not shrink them and prediction intervals keep their
 #' level.
 #'
-#' **Treatment effects.** `treatment = "T"` names a 0/1 column that is a covariate of the mean; with a random
-#' treatment slope, `y ~ x + T + (1 + T | id)`, [cate()] gives population and cluster-specific effects.
+#' **The mean.** Every step of the mean is a Newton step of the marginal likelihood: the base learner's
+#' structure (a tree's splits) is grown on the conditional residuals, its values solve the GLS problem given that
+#' structure, so an effect the random effects could absorb (a covariate constant within clusters, a treatment
+#' under a random treatment slope) is learned at its full size, as `lmer` estimates a fixed effect
+#' (`newton` in [gbmixed_control()]). The mean also gets between-cluster features, the cluster means of its
+#' covariates (`between`), so that it can tell a covariate's within-cluster association from its between-cluster
+#' one, which is what predicts a new cluster.
+#'
+#' **Treatment effects.** `treatment = "T"` names a 0/1 column that is a covariate of the mean. The mean then
+#' becomes \eqn{f(x, T) = \mu(x) + (T - \bar T)\,\tau(x)}{f(x, T) = mu(x) + (T - mean(T)) tau(x)} with the
+#' conditional average treatment effect \eqn{\tau(x)} a part of its own (smooth by default, its own learner, rate
+#' and depth: `learner_cate`, `learning_rate_cate`, `max_depth_cate`), its level set by a full Newton step every
+#' round and its shape stopping on its own (`cate_stopping_rounds`). \eqn{\tau(x)} uses the row covariates, not
+#' the between-cluster features. With a random treatment slope, `y ~ x + T + (1 + T | id)`, [cate()] gives
+#' population and cluster-specific effects with intervals; `importance(fit, "cate")`,
+#' `partial_dependence(fit, var, part = "cate")` describe \eqn{\tau}.
 #'
 #' **Missing values.** Rows are never dropped silently. A missing value (`NA`) in a covariate of a part whose
 #' learner is `"tree"` (the default) is allowed: each split learns on which side missing values go, and

@@ -13,8 +13,9 @@
 #' has no gain to share out: its importances are all 0.
 #'
 #' @param object a fitted `"gbmixed"` object.
-#' @param part `"mean"`, `"disp"` or `"cov"`. A part the model did not boost on covariates (e.g. `"disp"`
-#'   for a fit with `dispformula = ~ 1`) is an error.
+#' @param part `"mean"`, `"disp"`, `"cov"` or `"cate"` (the treatment-effect part \eqn{\tau(x)} of a fit with a
+#'   `treatment`). A part the model did not boost on covariates (e.g. `"disp"` for a fit with `dispformula = ~ 1`)
+#'   is an error.
 #' @param ... not used.
 #' @return A named numeric vector, sorted decreasingly, with one entry per covariate of the part.
 #' @seealso [partial_dependence()], [plot.gbmixed()]
@@ -29,10 +30,11 @@ importance <- function(object, ...) UseMethod("importance")
 
 #' @rdname importance
 #' @export
-importance.gbmixed <- function(object, part = c("mean", "disp", "cov"), ...) {
+importance.gbmixed <- function(object, part = c("mean", "disp", "cov", "cate"), ...) {
   part <- match.arg(part)
   info <- part_info(object, part)
-  imp <- switch(part, mean = object$importance, disp = object$importance_disp, cov = object$importance_cov)
+  imp <- switch(part, mean = object$importance, disp = object$importance_disp, cov = object$importance_cov,
+                cate = object$importance_cate[seq_along(info$features)])
   imp <- stats::setNames(as.numeric(imp), names(info$features))
   sort(imp, decreasing = TRUE)
 }
@@ -62,7 +64,8 @@ importance.gbmixed <- function(object, part = c("mean", "disp", "cov"), ...) {
 #'
 #' @param object a fitted `"gbmixed"` object.
 #' @param var the name of a covariate of the part, as written in its formula (e.g. `"x1"` or `"log(x1)"`).
-#' @param part `"mean"`, `"disp"` (the covariates of `dispformula`) or `"cov"` (those of `covformula`).
+#' @param part `"mean"`, `"disp"` (the covariates of `dispformula`), `"cov"` (those of `covformula`) or
+#'   `"cate"` (the treatment effect \eqn{\tau(x)} of a fit with a `treatment`, on the mean's row covariates).
 #' @param grid `NULL` (an even grid of `n` values over the training range of a numeric covariate, all
 #'   levels of a factor), or the values at which to evaluate.
 #' @param n number of grid values for a numeric covariate when `grid` is `NULL`.
@@ -95,8 +98,8 @@ partial_dependence <- function(object, ...) UseMethod("partial_dependence")
 
 #' @rdname partial_dependence
 #' @export
-partial_dependence.gbmixed <- function(object, var, part = c("mean", "disp", "cov"), grid = NULL, n = 50,
-                                       ...) {
+partial_dependence.gbmixed <- function(object, var, part = c("mean", "disp", "cov", "cate"), grid = NULL,
+                                       n = 50, ...) {
   part <- match.arg(part)
   info <- part_info(object, part)
   k <- resolve_part_var(var, info, part)
@@ -119,7 +122,7 @@ partial_dependence.gbmixed <- function(object, var, part = c("mean", "disp", "co
   }
   attr(out, "part") <- part
   attr(out, "method") <- method
-  attr(out, "scale") <- switch(part, mean = "f(x)", disp = "log R(x)", cov = "log G(w)")
+  attr(out, "scale") <- switch(part, mean = "f(x)", disp = "log R(x)", cov = "log G(w)", cate = "tau(x)")
   out
 }
 
@@ -131,8 +134,17 @@ partial_dependence.gbmixed <- function(object, var, part = c("mean", "disp", "co
 part_info <- function(object, part) {
   ctl <- object$control
   learner <- switch(part, mean = ctl$learner, disp = ctl$learner_disp %||% ctl$learner,
-                    cov = ctl$learner_cov %||% ctl$learner)
+                    cov = ctl$learner_cov %||% ctl$learner, cate = ctl$learner_cate %||% ctl$learner)
   componentwise <- learner == "spline" || (learner == "linear" && isTRUE(ctl$componentwise))
+  if (part == "cate") {
+    if (is.null(object$treatment)) {
+      stop_arg("part = \"cate\" needs a treatment-effect part: refit with gbmixed(..., treatment = \"<0/1 column>\").")
+    }
+    feats <- row_features(object$features)
+    if (!length(feats)) stop_arg("the treatment-effect part of this fit has no covariates (tau is a constant).")
+    return(list(x = object$x[, seq_along(feats), drop = FALSE], features = feats, nlevels = object$nlevels,
+                learner = learner, componentwise = componentwise, index = 3L))
+  }
   if (part == "mean") {
     if (!length(object$features)) {
       stop_arg("the mean of this fit has no covariates (the fixed part of `formula` is empty), so ",
@@ -241,12 +253,19 @@ pd_average <- function(x, k, codes, predict_rows, cells = 2e6) {
 
 # mean and disp parts: list(estimate = list(value, method)).
 part_dependence <- function(object, info, k, codes) {
-  if (info$componentwise) {
-    level <- if (info$index == 0L) mean(object$fitted_fixed) else mean(log(object$fitted_disp))
+  if (info$componentwise && (info$index != 0L || is.null(object$treatment))) {
+    level <- switch(as.character(info$index), "0" = mean(object$fitted_fixed), "1" = mean(log(object$fitted_disp)),
+                    "3" = mean(engine_cate(object, object$x)))
     value <- exact_effect(object, info$index, 0L, k, codes, info$x[, k], level)
     return(list(estimate = list(value = value, method = "exact")))
   }
-  predict_rows <- if (info$index == 0L) {
+  predict_rows <- if (info$index == 3L) {
+    function(xs) {
+      full <- matrix(object$x[1L, ], nrow(xs), ncol(object$x), byrow = TRUE)
+      full[, seq_len(ncol(xs))] <- xs
+      engine_cate(object, full)
+    }
+  } else if (info$index == 0L) {
     function(xs) {
       nr <- nrow(xs)
       engine_predict(object, xs, rep(-1L, nr), matrix(0, nr, length(object$z_names)),

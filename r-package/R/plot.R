@@ -21,7 +21,7 @@
 #' @param x a fitted `"gbmixed"` object.
 #' @param which one or more of `"loss"`, `"importance"`, `"variance"`, `"effects"`; each is one figure.
 #' @param part the parts shown by `"importance"`, `"variance"` and `"effects"`: any of `"mean"`, `"disp"`,
-#'   `"cov"`; `NULL` for every boosted part.
+#'   `"cov"`, `"cate"` (the treatment-effect part); `NULL` for every boosted part.
 #' @param vars `NULL`, or the covariates shown by `"effects"` (and by `"variance"`); by default the
 #'   `max_vars` most important covariates of each part.
 #' @param max_vars maximum number of covariates per part in `"effects"` (and, capped at 2, in `"variance"`).
@@ -61,10 +61,13 @@ plot.gbmixed <- function(x, which = c("loss", "importance", "variance", "effects
 
 # Boosted parts with covariates, restricted to `part` if given.
 plot_parts <- function(x, part) {
-  boosted <- c(mean = length(x$features) > 0L, disp = !is.null(x$disp), cov = !is.null(x$cov))
+  boosted <- c(mean = length(x$features) > 0L, disp = !is.null(x$disp), cov = !is.null(x$cov),
+               cate = !is.null(x$treatment) && length(row_features(x$features)) > 0L)
   if (is.null(part)) return(names(boosted)[boosted])
   bad <- setdiff(part, names(boosted))
-  if (length(bad)) stop_arg("`part` must be among \"mean\", \"disp\", \"cov\", not ", show_value(bad), ".")
+  if (length(bad)) {
+    stop_arg("`part` must be among \"mean\", \"disp\", \"cov\", \"cate\", not ", show_value(bad), ".")
+  }
   not <- part[!boosted[part]]
   if (length(not)) {
     stop_arg("part ", paste0("\"", not, "\"", collapse = ", "), " of this fit was not boosted on covariates; ",
@@ -74,7 +77,8 @@ plot_parts <- function(x, part) {
 }
 
 part_title <- function(part) {
-  switch(part, mean = "Mean f(x)", disp = "Residual variance R(x)", cov = "Random-effects covariance G(w)")
+  switch(part, mean = "Mean f(x)", disp = "Residual variance R(x)", cov = "Random-effects covariance G(w)",
+         cate = "Treatment effect tau(x)")
 }
 
 # Set up a grid of `k` panels; returns the old par() to restore.
@@ -242,9 +246,10 @@ plot_effects <- function(x, parts, vars, max_vars, n, ...) {
     pd <- cache[[key]]
     column <- if (is.na(t$entry)) "estimate" else t$entry
     est <- pd[[column]]
-    ylab <- switch(t$part, mean = "f(x)", disp = "log R(x)", cov = if (is.na(t$entry)) "log G(w)" else t$entry)
+    ylab <- switch(t$part, mean = "f(x)", disp = "log R(x)", cov = if (is.na(t$entry)) "log G(w)" else t$entry,
+                   cate = "tau(x)")
     exact <- attr(pd, "method")[[column]] == "exact"
-    main <- paste0(switch(t$part, mean = "Mean", disp = "Residual variance", cov = "G(w)"),
+    main <- paste0(switch(t$part, mean = "Mean", disp = "Residual variance", cov = "G(w)", cate = "Treatment effect"),
                    if (exact) " (smooth)" else " (partial dep.)")
     g <- pd[[1L]]
     if (is.factor(g)) {

@@ -9,9 +9,18 @@
 #' posterior covariance of \eqn{b_i} and \eqn{R(x)} the residual variance (a constant \eqn{\sigma^2} unless
 #' `dispformula` was given). For a new cluster (with `allow.new.levels = TRUE`) or at population level
 #' (`re.form = NA`) it is \eqn{\hat f(x) \pm q_{1-\alpha/2} \sqrt{z^\top G(w) z + R(x)}}{f(x) +- q
-#' sqrt(z' G(w) z + R(x))}: wider, as the cluster's effect is unknown. The uncertainty of \eqn{\hat f} itself
-#' is not included. For the training rows (no `newdata`), a row with weight \eqn{w} has residual variance
+#' sqrt(z' G(w) z + R(x))}: wider, as the cluster's effect is unknown. With honest folds (the default for trees
+#' and splines) the sampling variance \eqn{\widehat{se}^2(x)} of \eqn{\hat f(x)}, the delete-a-group jackknife
+#' over the folds' cross-fit means, is added for new clusters and population-level predictions; for a cluster
+#' seen in training the BLUP, computed from the cluster's residuals about \eqn{\hat f}, takes up what
+#' \eqn{\hat f}'s error has in common over its rows (as in `lme4`, whose intervals leave out the fixed effects'
+#' uncertainty). For the training rows (no `newdata`), a row with weight \eqn{w} has residual variance
 #' \eqn{R(x)/w}.
+#'
+#' `interval = "confidence"` is the interval of the expected value instead of a new observation: \eqn{\hat f(x)
+#' \pm t_{K-1} \widehat{se}(x)} for `type = "fixed"`, new clusters and population-level predictions (\eqn{K}
+#' honest folds), and \eqn{\hat f(x) + z^\top \hat b_i \pm q_{1-\alpha/2} \sqrt{z^\top P_i z}} for a cluster
+#' seen in training.
 #'
 #' `newdata` needs the covariates of the mean; for intervals also the `dispformula` covariates (when
 #' \eqn{R(x)} is boosted) and, for rows of new clusters or at population level, the `covformula` covariates
@@ -28,7 +37,8 @@
 #' @param re.form `NULL` to use the fitted random effects; `NA` or `~0` for population-level predictions.
 #' @param allow.new.levels if `FALSE`, a level of the grouping factor not seen in training is an error; if
 #'   `TRUE`, rows of new clusters get \eqn{\hat b = 0} and intervals from \eqn{G(w)}.
-#' @param interval `"none"` or `"prediction"` (only with `type = "response"`).
+#' @param interval `"none"`, `"prediction"` (a new observation; only with `type = "response"`) or
+#'   `"confidence"` (its expected value; `type = "response"`, `"fixed"` or `"random"`).
 #' @param level coverage of the prediction intervals.
 #' @param nrounds `NULL` (the default): the rounds of the kept model -- the best validation round when early
 #'   stopping ran (see `early_stopping_rounds` in [gbmixed_control()]), otherwise all rounds. Only that model is
@@ -36,7 +46,7 @@
 #'   `gbmixed_control(nrounds = )` for another number of rounds.
 #' @param ... not used.
 #' @return A numeric vector (a matrix for `type = "cov"` with several random effects), or with
-#'   `interval = "prediction"` a data frame with columns `fit`, `lwr`, `upr`.
+#'   an interval a data frame with columns `fit`, `lwr`, `upr`.
 #' @export
 #' @examples
 #' fit <- gbmixed(Reaction ~ Days + (Days | Subject), lme4::sleepstudy,
@@ -131,20 +141,20 @@ predict.gbmixed <- function(object, newdata = NULL,
     v <- v - resid + resid_var
     resid <- resid_var
   }
-  se_f <- if (type != "random") {
-    if (interval == "confidence" || jcall(engine_model(object), "I", "jackknifeGroups") >= 2L) {
-      jackknife_se(object, 0L, x, treat)
-    } else {
-      rep(0, n)
-    }
-  } else {
-    rep(0, n)
+  # f-hat's sampling variance (jackknife) for rows predicted at population level: new clusters, re.form = NA,
+  # type = "fixed". For a known cluster the BLUP, computed from the cluster's residuals about f-hat, takes up
+  # what f-hat's error has in common over the cluster's rows, as in lme4's conditional intervals.
+  pop_row <- population | type == "fixed" | cluster < 0L
+  se_f <- rep(0, n)
+  if (type != "random" && any(pop_row) &&
+      (interval == "confidence" || jcall(engine_model(object), "I", "jackknifeGroups") >= 2L)) {
+    se_f[pop_row] <- jackknife_se(object, 0L, x[pop_row, , drop = FALSE], treat[pop_row])
   }
-  re_var <- if (type == "fixed" || population) 0 else pmax(v - resid, 0)
+  re_var <- ifelse(pop_row, 0, pmax(v - resid, 0))     # z'P_i z of a known cluster
   v <- if (interval == "prediction") v + se_f^2 else se_f^2 + re_var
   check_engine_values(list("predictive variances" = v))
-  q <- if (interval == "confidence" && all(re_var == 0)) jackknife_quantile(object, level)
-       else stats::qnorm(1 - (1 - level) / 2)
+  q <- rep(stats::qnorm(1 - (1 - level) / 2), n)
+  if (interval == "confidence") q[pop_row] <- jackknife_quantile(object, level)   # t with K - 1 df
   half <- q * sqrt(v)
   data.frame(fit = fit, lwr = fit - half, upr = fit + half)
 }

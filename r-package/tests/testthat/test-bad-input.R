@@ -72,9 +72,9 @@ test_that("degenerate data", {
   expect_error(fit_bad(bad[0, ]), "`data` has no rows")
   # 18. a single cluster: error, a mixed model needs 2
   expect_error(fit_bad(modify(id = function(v) rep("one", length(v)))), "`id` has 1 cluster.*at least 2")
-  # 19. clusters of one row each: fits, with a warning that the random effects are weakly identified
+  # 19. clusters of one row each: fits, with a warning that the random effects are not identified
   expect_warning(fit_bad(modify(id = function(v) factor(seq_along(v))), formula = y ~ x1 + (1 | id)),
-                 "160 of 160 clusters of `id` have a single row")
+                 "all 160 clusters of `id` have a single row")
   # 20. constant covariates (tree): fits, no split on them
   cc <- fit_bad(modify(x1 = function(v) rep(3, length(v)), x2 = function(v) rep(1, length(v))))
   expect_identical(unname(cc$importance[c("x1", "x2")]), c(0, 0))

@@ -46,11 +46,12 @@ test_that("prediction intervals follow f + z'b +- q sqrt(z'Pz + sigma^2 + se_f^2
   half <- (pi$upr - pi$lwr) / 2
   se <- se_fixed(ri_fit, nd)          # the jackknife standard error of f-hat (honest folds)
   expect_true(all(se > 0))
-  expect_equal(half, qnorm(0.95) * sqrt(c(P3 + s2, G + s2) + se^2), tolerance = 1e-10)
-  # confidence intervals: f-hat's own error, and for a known cluster that of z'b-hat too
+  # f-hat's error enters the new cluster's interval; the known cluster's BLUP takes it up
+  expect_equal(half, qnorm(0.95) * sqrt(c(P3 + s2, G + s2 + se[2]^2)), tolerance = 1e-10)
+  # confidence intervals: the error of z'b-hat for a known cluster, of f-hat for a new one
   ci <- predict(ri_fit, nd, interval = "confidence", level = 0.9, allow.new.levels = TRUE)
   expect_equal(ci$fit, pi$fit)
-  expect_equal((ci$upr - ci$lwr)[1] / 2, qnorm(0.95) * sqrt(P3 + se[1]^2), tolerance = 1e-10)
+  expect_equal((ci$upr - ci$lwr) / 2, c(qnorm(0.95) * sqrt(P3), qt(0.95, 2) * se[2]), tolerance = 1e-10)
   cf <- predict(ri_fit, nd, type = "fixed", interval = "confidence", level = 0.9)
   expect_equal((cf$upr - cf$lwr) / 2, qt(0.95, 2) * se, tolerance = 1e-10)
   expect_equal(pi$fit[2], predict(ri_fit, nd[2, ], re.form = NA), tolerance = 1e-12)

@@ -188,7 +188,7 @@ test_that("intervals use z'P_i z + R(x) for existing clusters and z'G(w) z + R(x
     z <- c(1, nd$t[j])
     sum(z * (G[, , j] %*% z))
   }, 0)
-  se <- se_fixed(grb, nd, allow.new.levels = TRUE)
+  se <- se_fixed(grb, nd, allow.new.levels = TRUE) * c(0, 0, 1, 1)   # f-hat's error: new clusters only
   expect_equal((pi$upr - pi$lwr) / 2, stats::qnorm(0.9) * sqrt(c(zP, zG) + R + se^2), tolerance = 1e-10)
   # G(w) of new clusters comes from their covformula columns: another w, another width; rows of existing
   # clusters keep P_i

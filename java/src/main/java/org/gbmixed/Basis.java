@@ -59,4 +59,31 @@ interface Basis {
             }
         };
     }
+
+    /**
+     * The columns of the trees' step without virtual calls in the hot loop: [1, t] (the levels; t only with a
+     * treatment), the leaves of mu, then t times the leaves of tau (leafTau null without a treatment part).
+     */
+    final class LeafRows implements Basis {
+        final int[] leafMu, leafTau;
+        final double[] t;
+        final int nl, kMu, kTau;
+
+        LeafRows(int[] leafMu, int kMu, int[] leafTau, int kTau, double[] t) {
+            this.leafMu = leafMu; this.kMu = kMu; this.leafTau = leafTau; this.kTau = leafTau == null ? 0 : kTau;
+            this.t = t;
+            nl = t == null ? 1 : 2;
+        }
+
+        public int ncol() { return nl + kMu + kTau; }
+        public int maxNonZero() { return nl + 1 + (leafTau == null ? 0 : 1); }
+        public int row(int j, int[] col, double[] val, int off) {
+            col[off] = 0; val[off] = 1;
+            int k = off + 1;
+            if (t != null) { col[k] = 1; val[k++] = t[j]; }
+            col[k] = nl + leafMu[j]; val[k++] = 1;
+            if (leafTau != null) { col[k] = nl + kMu + leafTau[j]; val[k++] = t[j]; }
+            return k - off;
+        }
+    }
 }

@@ -178,8 +178,11 @@ final class MeanPart {
             Basis a = !shape ? aMu : Basis.concat(aMu, tauL.basis(sTau).times(t));
             Basis lv = levels();
             int nl = lv.ncol(), kMu = aMu.ncol(), na = a.ncol(), k = nl + na;
+            boolean trees = muL.leafOf() != null && (!shape || tauL.leafOf() != null);
+            Basis all = trees ? new Basis.LeafRows(muL.leafOf(), kMu, shape ? tauL.leafOf() : null,
+                    shape ? tauL.nleaves() : 0, t) : Basis.concat(lv, a);
             double[] g = new double[k];
-            double[] h = newton.system(Basis.concat(lv, a), lik, resVar, cw, g);
+            double[] h = newton.system(all, lik, resVar, cw, g);
             double[] hl = new double[nl * nl], gl = new double[nl];
             for (int r = 0; r < nl; r++) {
                 gl[r] = g[r];

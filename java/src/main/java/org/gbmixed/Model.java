@@ -316,13 +316,15 @@ public final class Model {
 
     /**
      * The additive function of covariate k in one part, at the given covariate values, for component-wise
-     * learners ("spline", or "linear" component-wise): part 0 = mean f, 1 = rho = log R, 2 = log-Cholesky entry
-     * `entry` of G. Zeros when the covariate was never selected; not centred.
+     * learners ("spline", or "linear" component-wise): part 0 = mean mu, 1 = rho = log R, 2 = log-Cholesky entry
+     * `entry` of G, 3 = the treatment effect tau. Zeros when the covariate was never selected; not centred.
      */
     public double[] effect(int part, int entry, int k, double[] grid) {
-        Ensemble e = part == 0 ? mean : part == 1 ? rho : part == 2 && entry >= 0 && entry < theta.length ? theta[entry] : null;
+        Ensemble e = part == 0 ? mean : part == 1 ? rho : part == 2 && entry >= 0 && entry < theta.length ? theta[entry]
+                : part == 3 ? tau : null;
         if (e == null) throw new IllegalArgumentException("part = " + part + ", entry = " + entry
-                + ": part must be 0 (mean), 1 (disp) or 2 (cov, entry in 0.." + (theta.length - 1) + ")");
+                + ": part must be 0 (mean), 1 (disp), 2 (cov, entry in 0.." + (theta.length - 1) + ") or 3 (the "
+                + "treatment-effect part, of a model that has one)");
         if (k < 0 || k >= e.nlevels.length)
             throw new IllegalArgumentException("k = " + k + ": covariate index must be in 0.." + (e.nlevels.length - 1));
         if (e.specs == null)

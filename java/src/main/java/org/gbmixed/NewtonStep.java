@@ -31,11 +31,12 @@ final class NewtonStep {
     /** Per-block accumulators for K columns. */
     private static final class Acc {
         final int k;
-        final double[] h, g, u, w, val;
+        final double[] h, g, u, w, val, val2, val3;
         final int[] stamp, pos, touched, col;
         Acc(int k, int q, int nnz) {
             this.k = k;
             h = new double[k * k]; g = new double[k]; u = new double[q * k]; w = new double[q * k];
+            val2 = new double[k]; val3 = new double[k];
             stamp = new int[k]; pos = new int[k]; touched = new int[k];
             col = new int[nnz]; val = new double[nnz];
         }
@@ -86,21 +87,30 @@ final class NewtonStep {
         return h;
     }
 
+    /**
+     * Sums the clusters lo..hi-1 into s.h and s.g. Entries of H are added at (c, c2) in whichever order the pair
+     * comes (no branch in the inner loops); the two triangles are folded into the lower one at the end.
+     */
     private void accumulate(Basis a, int k, Likelihood lik, double[] resVar, double[] cw, Acc s, int lo, int hi) {
         int q = d.q, n = d.n, kk = s.k;
         double[] h = s.h, g = s.g, u = s.u, w = s.w, val = s.val, z = d.z, e = lik.e, post = lik.post;
         int[] col = s.col, stamp = s.stamp, pos = s.pos, touched = s.touched;
+        Basis.LeafRows leaves = a instanceof Basis.LeafRows ? (Basis.LeafRows) a : null;   // the trees: no virtual call
         Arrays.fill(h, 0.0);
         Arrays.fill(g, 0.0);
         Arrays.fill(stamp, 0);
+        if (leaves != null && leaves.t == null) {
+            accumulateLeaves(leaves, k, lik, resVar, cw, s, lo, hi);
+            return;
+        }
         for (int i = lo; i < hi; i++) {
             double ci = cw == null ? 1 : cw[i];
             if (ci == 0) continue;
             int mark = i + 1, nt = 0;
             for (int t = d.start[i]; t < d.start[i + 1]; t++) {
                 int j = d.order[t];
-                int nz = a.row(j, col, val, 0);
-                double rinv = 1.0 / resVar[j], er = e[j] * rinv;
+                int nz = leaves != null ? leaves.row(j, col, val, 0) : a.row(j, col, val, 0);
+                double rinv = ci / resVar[j], er = e[j] * rinv;
                 for (int x = 0; x < nz; x++) {
                     int c = col[x];
                     double v = val[x];
@@ -108,41 +118,134 @@ final class NewtonStep {
                         stamp[c] = mark;
                         pos[c] = nt;
                         touched[nt] = c;
-                        Arrays.fill(u, nt * q, nt * q + q, 0.0);
+                        for (int l = nt * q; l < nt * q + q; l++) u[l] = 0;
                         nt++;
                     }
-                    g[c] += ci * v * er;
+                    g[c] += v * er;
                     int p = pos[c] * q;
                     double vr = v * rinv;
                     for (int l = 0; l < q; l++) u[p + l] += z[j + l * n] * vr;
-                    // A_i' R_i^-1 A_i, lower triangle; two entries of one row in the same column count twice
-                    for (int y = 0; y <= x; y++) {
+                    // A_i' R_i^-1 A_i: each pair of the row's entries once (the fold adds both orders)
+                    h[c + c * kk] += v * vr;
+                    for (int y = 0; y < x; y++) {
                         int c2 = col[y];
-                        double add = ci * v * val[y] * rinv;
-                        if (y != x && c2 == c) add *= 2;
-                        if (c >= c2) h[c + c2 * kk] += add; else h[c2 + c * kk] += add;
+                        h[c + c2 * kk] += c2 == c ? 2 * vr * val[y] : vr * val[y];   // a repeated column: 2 v v'
                     }
                 }
             }
-            // - U_i' P_i U_i over the touched columns: W = P_i U_i, then U_a' W_b
+            // - U_i' P_i U_i over the touched columns (U holds cw_i): W = P_i U_i, then U_x' W_y for y <= x
             int off = i * q * q;
+            double inv = 1 / ci;
+            if (q == 1) {
+                double p0 = post[off] * inv;
+                for (int x = 0; x < nt; x++) w[x] = p0 * u[x];
+                for (int x = 0; x < nt; x++) {
+                    int cx = touched[x];
+                    double ux = u[x];
+                    for (int y = 0; y <= x; y++) h[cx + touched[y] * kk] -= ux * w[y];
+                }
+            } else {
+                for (int x = 0; x < nt; x++)
+                    for (int l = 0; l < q; l++) {
+                        double sum = 0;
+                        for (int m = 0; m < q; m++) sum += post[off + l + m * q] * u[x * q + m];
+                        w[x * q + l] = sum * inv;
+                    }
+                for (int x = 0; x < nt; x++) {
+                    int cx = touched[x];
+                    for (int y = 0; y <= x; y++) {
+                        double sum = 0;
+                        for (int l = 0; l < q; l++) sum += u[x * q + l] * w[y * q + l];
+                        h[cx + touched[y] * kk] -= sum;
+                    }
+                }
+            }
+        }
+        // fold: lower(r, c) = h(r, c) + h(c, r) for r > c
+        for (int c = 0; c < k; c++)
+            for (int r = c + 1; r < k; r++) {
+                h[r + c * kk] += h[c + r * kk];
+                h[c + r * kk] = 0;
+            }
+    }
+
+    /**
+     * The same for [intercept, leaves of one tree] (the mean's tree without a treatment part, the hot path):
+     * rows are first summed per (cluster, leaf), sum R^-1, sum e R^-1, sum z R^-1; the intercept's entries are the
+     * sums over the leaves.
+     */
+    private void accumulateLeaves(Basis.LeafRows lr, int k, Likelihood lik, double[] resVar, double[] cw, Acc s,
+                                  int lo, int hi) {
+        int q = d.q, n = d.n, kk = s.k;
+        double[] h = s.h, g = s.g, u = s.u, w = s.w, z = d.z, e = lik.e, post = lik.post, sr = s.val2, sg = s.val3;
+        int[] stamp = s.stamp, pos = s.pos, touched = s.touched, leafOf = lr.leafMu;
+        for (int i = lo; i < hi; i++) {
+            double ci = cw == null ? 1 : cw[i];
+            if (ci == 0) continue;
+            int mark = i + 1, nt = 1;
+            touched[0] = 0;                       // the intercept: position 0
+            for (int t = d.start[i]; t < d.start[i + 1]; t++) {
+                int j = d.order[t], c = 1 + leafOf[j];
+                if (stamp[c] != mark) {
+                    stamp[c] = mark;
+                    pos[c] = nt;
+                    touched[nt] = c;
+                    sr[nt] = 0;
+                    sg[nt] = 0;
+                    for (int l = nt * q; l < nt * q + q; l++) u[l] = 0;
+                    nt++;
+                }
+                int p = pos[c];
+                double rinv = ci / resVar[j];
+                sr[p] += rinv;
+                sg[p] += e[j] * rinv;
+                for (int l = 0; l < q; l++) u[p * q + l] += z[j + l * n] * rinv;
+            }
+            // the intercept column: sums over the leaves
+            double sr0 = 0, sg0 = 0;
+            Arrays.fill(u, 0, q, 0.0);
+            for (int x = 1; x < nt; x++) {
+                int c = touched[x];
+                sr0 += sr[x];
+                sg0 += sg[x];
+                for (int l = 0; l < q; l++) u[l] += u[x * q + l];
+                h[c + c * kk] += sr[x];
+                h[c] += sr[x];                    // (leaf, intercept)
+                g[c] += sg[x];
+            }
+            h[0] += sr0;
+            g[0] += sg0;
+            int off = i * q * q;
+            double inv = 1 / ci;
+            if (q == 1) {
+                double p0 = post[off] * inv;
+                for (int x = 0; x < nt; x++) {
+                    int cx = touched[x];
+                    double ux = u[x] * p0;
+                    for (int y = 0; y <= x; y++) h[cx + touched[y] * kk] -= ux * u[y];
+                }
+                continue;
+            }
             for (int x = 0; x < nt; x++)
                 for (int l = 0; l < q; l++) {
                     double sum = 0;
                     for (int m = 0; m < q; m++) sum += post[off + l + m * q] * u[x * q + m];
-                    w[x * q + l] = sum;
+                    w[x * q + l] = sum * inv;
                 }
             for (int x = 0; x < nt; x++) {
                 int cx = touched[x];
-                for (int y = 0; y < nt; y++) {
-                    int cy = touched[y];
-                    if (cy > cx) continue;
+                for (int y = 0; y <= x; y++) {
                     double sum = 0;
                     for (int l = 0; l < q; l++) sum += u[x * q + l] * w[y * q + l];
-                    h[cx + cy * kk] -= ci * sum;
+                    h[cx + touched[y] * kk] -= sum;
                 }
             }
         }
+        for (int c = 0; c < k; c++)
+            for (int r = c + 1; r < k; r++) {
+                h[r + c * kk] += h[c + r * kk];
+                h[c + r * kk] = 0;
+            }
     }
 
     /**

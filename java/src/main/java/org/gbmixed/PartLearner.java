@@ -111,6 +111,10 @@ final class PartLearner {
         return linear.basis();
     }
 
+    /** For a tree learner: its last tree's leaf of every row (else null), and the number of leaves. */
+    int[] leafOf() { return tree == null ? null : tree.leafOf(); }
+    int nleaves() { return tree == null ? 0 : tree.nleaves(); }
+
     /** The penalty of the step's values (component-wise smoothers, for weights of mean meanWeight), or null. */
     double[] penalty(Step step, double meanWeight) {
         return comp != null ? comp.smoothers[step.feature].penalty(meanWeight) : null;

@@ -51,9 +51,11 @@ final class TreeLearner {
     private static final class Hist {
         final double[] s, w;
         final int[] c;
-        /** Clusters per bin (cluster-level features only). */
+        /** Clusters per bin (cluster-level features only; null without cluster-level splits). */
         final int[] k;
-        Hist(int size) { s = new double[size]; w = new double[size]; c = new int[size]; k = new int[size]; }
+        Hist(int size, boolean clusters) {
+            s = new double[size]; w = new double[size]; c = new int[size]; k = clusters ? new int[size] : null;
+        }
     }
 
     TreeLearner(BinnedFeatures bf, int maxDepth, int minLeaf, Parallel par) {
@@ -93,6 +95,12 @@ final class TreeLearner {
 
     private boolean isClusterLevel(int k) { return nodeWeights != null && bf.clusterLevel[k]; }
 
+    /** Leaf ordinal of every row in the last tree grown (shared: valid until the next fit). */
+    int[] leafOf() { return leafOf; }
+
+    /** Number of leaves of the last tree grown. */
+    int nleaves() { return nleaves; }
+
     /** The leaves of the last tree grown as a basis: row j is the indicator of its leaf. */
     Basis leafBasis() {
         int k = nleaves;
@@ -111,7 +119,7 @@ final class TreeLearner {
 
     private Hist borrow() {
         Hist x = pool.poll();
-        return x != null ? x : new Hist(total);
+        return x != null ? x : new Hist(total, bf.clusterLevel != null);
     }
 
     /**
@@ -172,28 +180,35 @@ final class TreeLearner {
         if (nodeWeights != null) nodeWeights.compute(idx, lo, hi, hc, firstOfCluster);
         Parallel p = hi - lo >= PARALLEL_MIN_ROWS ? par : Parallel.SERIAL;
         p.forEach(bf.p, k -> {
-            if ((use == null || use[k]) && (!clusterOnly || isClusterLevel(k)))
-                buildFeature(hist, k, lo, hi, isClusterLevel(k) ? hc : h);
+            if ((use == null || use[k]) && (!clusterOnly || isClusterLevel(k))) {
+                if (isClusterLevel(k)) buildClusterFeature(hist, k, lo, hi); else buildFeature(hist, k, lo, hi);
+            }
         });
     }
 
-    private void buildFeature(Hist hist, int k, int lo, int hi, double[] hh) {
+    /** A cluster-level feature's histogram: the node's cluster weights, and the clusters per bin. */
+    private void buildClusterFeature(Hist hist, int k, int lo, int hi) {
         int off = bf.offset[k], nb = bf.nbins[k];
         double[] s = hist.s, w = hist.w;
+        int[] c = hist.c, kc = hist.k;
+        java.util.Arrays.fill(s, off, off + nb, 0.0);
+        java.util.Arrays.fill(w, off, off + nb, 0.0);
+        java.util.Arrays.fill(c, off, off + nb, 0);
+        java.util.Arrays.fill(kc, off, off + nb, 0);
+        for (int t = lo; t < hi; t++) {
+            int i = idx[t], bin = off + bf.bin(k, i);
+            s[bin] += gh[i]; w[bin] += hc[i]; c[bin]++;
+            if (firstOfCluster[i]) kc[bin]++;
+        }
+    }
+
+    private void buildFeature(Hist hist, int k, int lo, int hi) {
+        int off = bf.offset[k], nb = bf.nbins[k];
+        double[] s = hist.s, w = hist.w, hh = h;
         int[] c = hist.c;
         java.util.Arrays.fill(s, off, off + nb, 0.0);
         java.util.Arrays.fill(w, off, off + nb, 0.0);
         java.util.Arrays.fill(c, off, off + nb, 0);
-        if (hh == hc) {   // cluster-level: also the clusters per bin
-            int[] kc = hist.k;
-            java.util.Arrays.fill(kc, off, off + nb, 0);
-            for (int t = lo; t < hi; t++) {
-                int i = idx[t], bin = off + bf.bin(k, i);
-                s[bin] += gh[i]; w[bin] += hh[i]; c[bin]++;
-                if (firstOfCluster[i]) kc[bin]++;
-            }
-            return;
-        }
         if (bf.bins8[k] != null) {
             byte[] b = bf.bins8[k];
             for (int t = lo; t < hi; t++) {

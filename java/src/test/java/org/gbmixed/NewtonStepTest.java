@@ -196,6 +196,43 @@ class NewtonStepTest {
         }
     }
 
+    /** The trees' fast path (Basis.LeafRows, summed per cluster and leaf) against the generic route. */
+    @ParameterizedTest
+    @CsvSource({"1,false", "2,false", "1,true", "3,true"})
+    void leafRowsEqualTheGenericBasis(int q, boolean treatment) {
+        Setup s = new Setup(71 + q, q, 4, true);
+        int n = s.d.n;
+        int[] tauLeaf = new int[n];
+        Random rnd = new Random(9);
+        for (int j = 0; j < n; j++) tauLeaf[j] = rnd.nextInt(3);
+        double[] t = treatment ? s.mult : null;
+        Basis fast = new Basis.LeafRows(s.leaf, 4, treatment ? tauLeaf : null, 3, t);
+        Basis muLeaves = new Basis() {
+            public int ncol() { return 4; }
+            public int maxNonZero() { return 1; }
+            public int row(int j, int[] col, double[] val, int off) { col[off] = s.leaf[j]; val[off] = 1; return 1; }
+        };
+        Basis tauLeaves = new Basis() {
+            public int ncol() { return 3; }
+            public int maxNonZero() { return 1; }
+            public int row(int j, int[] col, double[] val, int off) { col[off] = tauLeaf[j]; val[off] = 1; return 1; }
+        };
+        Basis generic = treatment
+                ? Basis.concat(Basis.concat(Basis.column(null), Basis.column(t)),
+                        Basis.concat(muLeaves, tauLeaves.times(t)))
+                : Basis.concat(Basis.column(null), muLeaves);
+        int k = fast.ncol();
+        assertEquals(generic.ncol(), k);
+        double[] g1 = new double[k], g2 = new double[k];
+        double[] h1 = new NewtonStep(s.d, Parallel.SERIAL).system(fast, s.lik, s.resVar, s.cw, g1);
+        double[] h2 = new NewtonStep(s.d, Parallel.SERIAL).system(generic, s.lik, s.resVar, s.cw, g2);
+        for (int x = 0; x < k; x++) {
+            assertEquals(g2[x], g1[x], 1e-12 * (1 + Math.abs(g2[x])), "g[" + x + "]");
+            for (int y = x; y < k; y++)
+                assertEquals(h2[y + x * k], h1[y + x * k], 1e-12 * (1 + Math.abs(h2[y + x * k])), "H[" + y + "," + x + "]");
+        }
+    }
+
     @Test
     void sameResultForAnyThreadCountAboveTheParallelThreshold() {
         TrainingData d = Problems.random(3, 4000, 11, 2, false);
