@@ -4,9 +4,9 @@
 # with the response; with random effects the trees learn mostly the within one (the BLUPs take up what clusters
 # have in common), while a new cluster is predicted from the between one. The cluster means let the trees learn
 # the two apart. Columns constant within clusters (their mean is the column itself) or whose cluster means do
-# not vary are left out, and so are covariates no more clustered than chance: when their cluster means spread
-# less than twice as much as the means of independent rows would (var(means) < 2 var(x) / mean cluster size),
-# the means are noise around the overall mean and would only cost the trees time.
+# not vary are left out. (A covariate whose cluster means vary little can still carry the most between-cluster
+# information: PBC's follow-up time, whose patient means say who was followed long. So no column is dropped for
+# varying little; `between = FALSE` drops them all where they only cost the trees time.)
 #
 # At prediction: a row of a cluster seen in training gets that cluster's training means; the rows of a new
 # cluster get the means over its rows in `newdata` (grouped by the grouping factor; without it, each row is a
@@ -32,7 +32,6 @@ between_design <- function(features, x, cluster, m) {
       ok <- !is.na(v)
       if (all(abs(v[ok] - at_rows[ok]) <= 1e-10 * (1 + abs(v[ok])))) next   # constant within clusters
       if (length(unique(means[!is.na(means)])) < 2L) next                    # the same in every cluster
-      if (!clustered(v, means, cluster)) next
       label <- if (is.null(p$level)) paste0(names(features)[j], " (cluster mean)")
                else paste0(names(features)[j], " = ", p$level, " (cluster share)")
       spec[[label]] <- list(source = names(features)[j], code = p$code, level = p$level)
@@ -41,15 +40,6 @@ between_design <- function(features, x, cluster, m) {
   }
   means <- if (length(cols)) do.call(cbind, cols) else matrix(0, m, 0L)
   list(spec = spec, means = means, x = means[cluster + 1L, , drop = FALSE])
-}
-
-# Whether v is more clustered than chance: the variance of its cluster means (over clusters with a value) at
-# least twice var(v) / (mean number of values per cluster), what independent rows would give.
-clustered <- function(v, means, cluster) {
-  ok <- !is.na(v)
-  k <- sum(!is.na(means))
-  if (k < 2L || sum(ok) < 3L) return(FALSE)
-  stats::var(means, na.rm = TRUE) >= 2 * stats::var(v[ok]) / (sum(ok) / k)
 }
 
 # The values whose cluster mean a between column is: the covariate itself, or the indicator of factor code `code`.

@@ -40,8 +40,8 @@ base_fit <- gbmixed(y ~ x1 + x2 + g + (1 | id), het, control = quick_control())
 test_that("importance() gives a sorted named vector per boosted part", {
   imp <- importance(gr_fit)
   expect_type(imp, "double")
-  # (the row covariates are independent of the clusters: no between-cluster features)
-  expect_setequal(names(imp), c("x1", "x2", "g"))
+  expect_setequal(names(imp), c("x1", "x2", "g", "x1 (cluster mean)", "x2 (cluster mean)", "g = mid (cluster share)",
+                                "g = hi (cluster share)"))
   expect_false(is.unsorted(rev(imp)))
   expect_equal(sum(imp), 1, tolerance = 1e-8)
   expect_equal(imp[names(gr_fit$importance)], gr_fit$importance)

@@ -19,7 +19,8 @@ test_that("a tree fit accepts NA in numeric and factor covariates and predicts f
   nd2 <- mis_na[rep(3, 2), ]
   nd2$x1 <- c(NA, -1.9)
   expect_length(unique(predict(fit, nd2, type = "fixed")), 2L)
-  expect_identical(names(fit$importance), c("x1", "x2", "g"))
+  expect_identical(names(fit$importance), c("x1", "x2", "g", "x1 (cluster mean)", "x2 (cluster mean)",
+                                            "g = b (cluster share)", "g = c (cluster share)"))
   # cate() with a missing covariate
   d <- mis_na
   d$trt <- rep(0:1, 160)
