@@ -320,7 +320,7 @@ print.gbmixed <- function(x, digits = max(3L, getOption("digits") - 3L), ...) {
   if (!is.null(x$disp)) cat(" Residual variance R(x):", deparse1(x$disp$formula), "\n")
   if (!is.null(x$cov)) cat(" Random-effects covariance G(w):", deparse1(x$cov$formula), "\n")
   if (!is.null(x$treatment)) cat(" Treatment:", x$treatment$name, "\n")
-  cat(" Learner: ", learner_text(x$control, !is.null(x$disp), !is.null(x$cov)), "; ", x$nrounds, " rounds\n",
+  cat(" Learner: ", learner_text(x$control, !is.null(x$disp), !is.null(x$cov), !is.null(x$treatment)), "; ", x$nrounds, " rounds\n",
       sep = "")
   cat(" Data: ", x$nobs, " rows in ", length(x$cluster_levels), " clusters of ", x$group, "\n", sep = "")
   cat(rounds_lines(rounds_info(x), digits), sep = "\n")
@@ -375,7 +375,7 @@ summary.gbmixed <- function(object, top = 10L, ...) {
     covformula = object$cov$formula,
     treatment = object$treatment$name,
     variant = object$variant,
-    learner = learner_text(object$control, !is.null(object$disp), !is.null(object$cov)),
+    learner = learner_text(object$control, !is.null(object$disp), !is.null(object$cov), !is.null(object$treatment)),
     nrounds = object$nrounds,
     loss = object$loss[c(1L, object$nrounds + 1L)] / object$nobs,
     rounds = rounds_info(object),
@@ -456,6 +456,7 @@ rounds_info <- function(object) {
     early_stopping = object$control$early_stopping_rounds, stopped_early = isTRUE(object$stopped_early),
     interrupted = isTRUE(object$interrupted),
     train = object$loss[kept + 1L] / object$nobs,
+    metric = object$control$early_stopping_metric %||% "nll",
     valid = if (!is.null(valid)) valid[kept + 1L] / object$validation$nobs,
     valid_best = if (!is.null(valid)) valid[object$best_round + 1L] / object$validation$nobs,
     validation = object$validation
@@ -475,16 +476,20 @@ rounds_lines <- function(r, digits) {
                          "lowest loss at round ", r$best,
                          if (!is.null(r$early_stopping)) paste0(", the model kept") else
                            paste0(" (model kept: round ", r$kept, ", as early stopping is off)")),
-             paste0(" Loss (NLL per row) at round ", r$kept, ": training ", fmt(r$train), ", validation ",
-                    fmt(r$valid)))
+             paste0(" Loss per row at round ", r$kept, ": training NLL ", fmt(r$train), ", validation ",
+                    switch(r$metric, mse = "squared error ", nll = "NLL ", rowwise = "row-wise NLL "), fmt(r$valid)))
   }
   out
 }
 
 # "tree, learning rate 0.05" for a Base fit; each boosted part's learner and rate otherwise.
-learner_text <- function(control, disp, cov) {
+learner_text <- function(control, disp, cov, cate = FALSE) {
   one <- function(learner, rate) paste0(learner, ", learning rate ", format(rate))
-  parts <- paste0(if (disp || cov) "mean ", one(control$learner, control$learning_rate))
+  parts <- paste0(if (disp || cov || cate) "mean ", one(control$learner, control$learning_rate))
+  if (cate) {
+    parts <- c(parts, paste0("tau(x) ", one(control$learner_cate %||% control$learner,
+                                            control$learning_rate_cate %||% control$learning_rate)))
+  }
   if (disp) {
     parts <- c(parts, paste0("R(x) ", one(control$learner_disp %||% control$learner,
                                           part_rate(control, "disp"))))

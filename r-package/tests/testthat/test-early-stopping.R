@@ -52,7 +52,7 @@ test_that("print, summary and glance show the rounds run, the best round and bot
   out <- capture.output(print(es_fit))
   expect_match(out, paste0("Rounds: ", es_fit$rounds_run, " of 300 run \\(stopped early: 5 rounds"), all = FALSE)
   expect_match(out, paste0("lowest loss at round ", es_fit$best_round, ", the model kept"), all = FALSE)
-  expect_match(out, "Loss \\(NLL per row\\) at round [0-9]+: training -?[0-9.]+, validation -?[0-9.]+", all = FALSE)
+  expect_match(out, "Loss per row at round [0-9]+: training NLL -?[0-9.]+, validation NLL -?[0-9.]+", all = FALSE)
   expect_output(print(summary(es_fit)), "stopped early")
   g <- glance(es_fit)
   expect_identical(g$best_round, es_fit$best_round)

@@ -232,35 +232,9 @@ public final class Model {
     /** The same for a model with a treatment-effect part (treatment: T per row; length 0 without one). */
     public double logLikNew(double[] x, int nrow, double[] y, int[] cluster, int nclusters, double[] z,
                             double[] xdisp, double[] wcov, double[] treatment) {
-        double[] tr = treatmentArg(treatment, nrow);
-        Features fw = features("wcov", wcov, nrow, theta[0]);
-        double[] wcl = new double[nclusters * fw.p];
-        boolean[] seen = new boolean[nclusters];
-        for (int i = 0; i < nrow; i++) {
-            int c = cluster[i];
-            if (c < 0 || c >= nclusters)
-                throw new IllegalArgumentException("cluster[" + (i + 1) + "] = " + c + ": codes must be in 0.." + (nclusters - 1));
-            if (seen[c]) continue;
-            seen[c] = true;
-            for (int k = 0; k < fw.p; k++) wcl[c + k * nclusters] = fw.x[i + k * nrow];
-        }
         double[] w = new double[nrow];
         java.util.Arrays.fill(w, 1.0);
-        TrainingData d = new TrainingData(x, nrow, nfeatures(), mean.nlevels, y, w, cluster, nclusters, z, q,
-                lc.diagonal, xdisp, nfeaturesDisp(), rho.nlevels, wcl, nfeaturesCov(), theta[0].nlevels);
-        double[] r = new double[nrow], rv = new double[nrow];
-        for (int j = 0; j < nrow; j++) {
-            r[j] = y[j] - meanAt(x, nrow, j, tr);
-            rv[j] = Math.exp(rho.predict(d.disp.x, nrow, j));
-        }
-        int qq = q * q, np = theta.length;
-        double[] lAll = new double[nclusters * qq], th = new double[np], l = new double[qq];
-        for (int i = 0; i < nclusters; i++) {
-            for (int t = 0; t < np; t++) th[t] = theta[t].predict(wcl, nclusters, i);
-            lc.toL(th, 0, l);
-            System.arraycopy(l, 0, lAll, i * qq, qq);
-        }
-        double nll = new Likelihood(d).run(r, rv, lAll, qq);
+        double nll = newClusters(x, nrow, y, w, cluster, nclusters, z, xdisp, wcov, treatment, null).nll;
         return -nll - 0.5 * nrow * Math.log(2 * Math.PI);
     }
 
@@ -272,6 +246,27 @@ public final class Model {
      */
     public Model withClusters(double[] x, int nrow, double[] y, double[] weights, int[] cluster, int nclusters,
                               double[] z, double[] xdisp, double[] wcov, double[] treatment) {
+        double[] gNew = new double[nclusters * q * q];
+        NewClusters nc = newClusters(x, nrow, y, weights, cluster, nclusters, z, xdisp, wcov, treatment, gNew);
+        return new Model(variant, learner, mean, tau, centre, jack, rho, theta, q, lc.diagonal, m + nclusters, nobs,
+                concat(bhat, nc.lik.bhat), concat(post, nc.lik.post), concat(gCluster, gNew), loss, validLoss,
+                roundsUsed, logLik, impMean, impTau, impDisp, impCov, fittedFixed, fittedRandom, fittedDisp);
+    }
+
+    /** The E-step of clusters not in the fit, and their NLL (without the constant). */
+    private static final class NewClusters {
+        final Likelihood lik;
+        final double nll;
+        NewClusters(Likelihood lik, double nll) { this.lik = lik; this.nll = nll; }
+    }
+
+    /**
+     * The E-step at this model's f, R(x) and G(w) for data of clusters 0..nclusters-1 that are not the training
+     * clusters; wcov one row per row (each cluster's first row is used); G(w) of each cluster into gOut when
+     * given.
+     */
+    private NewClusters newClusters(double[] x, int nrow, double[] y, double[] weights, int[] cluster, int nclusters,
+                                    double[] z, double[] xdisp, double[] wcov, double[] treatment, double[] gOut) {
         double[] tr = treatmentArg(treatment, nrow);
         Features fw = features("wcov", wcov, nrow, theta[0]);
         double[] wcl = new double[nclusters * fw.p];
@@ -293,19 +288,18 @@ public final class Model {
         }
         int qq = q * q, np = theta.length;
         double[] lAll = new double[nclusters * qq], th = new double[np], l = new double[qq], g = new double[qq];
-        double[] gNew = new double[nclusters * qq];
         for (int i = 0; i < nclusters; i++) {
             for (int t = 0; t < np; t++) th[t] = theta[t].predict(wcl, nclusters, i);
             lc.toL(th, 0, l);
             System.arraycopy(l, 0, lAll, i * qq, qq);
-            LogCholesky.gFromL(l, q, g);
-            System.arraycopy(g, 0, gNew, i * qq, qq);
+            if (gOut != null) {
+                LogCholesky.gFromL(l, q, g);
+                System.arraycopy(g, 0, gOut, i * qq, qq);
+            }
         }
         Likelihood lik = new Likelihood(d);
-        lik.run(r, rv, lAll, qq);
-        return new Model(variant, learner, mean, tau, centre, jack, rho, theta, q, lc.diagonal, m + nclusters, nobs,
-                concat(bhat, lik.bhat), concat(post, lik.post), concat(gCluster, gNew), loss, validLoss, roundsUsed,
-                logLik, impMean, impTau, impDisp, impCov, fittedFixed, fittedRandom, fittedDisp);
+        double nll = lik.run(r, rv, lAll, qq);
+        return new NewClusters(lik, nll);
     }
 
     private static double[] concat(double[] a, double[] b) {

@@ -93,7 +93,7 @@ final class NewtonStep {
      */
     private void accumulate(Basis a, int k, Likelihood lik, double[] resVar, double[] cw, Acc s, int lo, int hi) {
         int q = d.q, n = d.n, kk = s.k;
-        double[] h = s.h, g = s.g, u = s.u, w = s.w, val = s.val, z = d.z, e = lik.e, post = lik.post;
+        double[] h = s.h, g = s.g, u = s.u, val = s.val, z = d.z, e = lik.e, post = lik.post;
         int[] col = s.col, stamp = s.stamp, pos = s.pos, touched = s.touched;
         Basis.LeafRows leaves = a instanceof Basis.LeafRows ? (Basis.LeafRows) a : null;   // the trees: no virtual call
         Arrays.fill(h, 0.0);
@@ -133,40 +133,52 @@ final class NewtonStep {
                     }
                 }
             }
-            // - U_i' P_i U_i over the touched columns (U holds cw_i): W = P_i U_i, then U_x' W_y for y <= x
-            int off = i * q * q;
-            double inv = 1 / ci;
-            if (q == 1) {
-                double p0 = post[off] * inv;
-                for (int x = 0; x < nt; x++) w[x] = p0 * u[x];
-                for (int x = 0; x < nt; x++) {
-                    int cx = touched[x];
-                    double ux = u[x];
-                    for (int y = 0; y <= x; y++) h[cx + touched[y] * kk] -= ux * w[y];
-                }
-            } else {
-                for (int x = 0; x < nt; x++)
-                    for (int l = 0; l < q; l++) {
-                        double sum = 0;
-                        for (int m = 0; m < q; m++) sum += post[off + l + m * q] * u[x * q + m];
-                        w[x * q + l] = sum * inv;
-                    }
-                for (int x = 0; x < nt; x++) {
-                    int cx = touched[x];
-                    for (int y = 0; y <= x; y++) {
-                        double sum = 0;
-                        for (int l = 0; l < q; l++) sum += u[x * q + l] * w[y * q + l];
-                        h[cx + touched[y] * kk] -= sum;
-                    }
-                }
-            }
+            // - U_i' P_i U_i over the touched columns (U holds cw_i)
+            subtractUPU(s, post, i * q * q, nt, 1 / ci);
         }
-        // fold: lower(r, c) = h(r, c) + h(c, r) for r > c
+        fold(h, k, kk);
+    }
+
+    /** lower(r, c) = h(r, c) + h(c, r) for r > c: the pairs were added in whichever order they came. */
+    private static void fold(double[] h, int k, int kk) {
         for (int c = 0; c < k; c++)
             for (int r = c + 1; r < k; r++) {
                 h[r + c * kk] += h[c + r * kk];
                 h[c + r * kk] = 0;
             }
+    }
+
+    /**
+     * h -= inv U' P_i U over the nt touched columns (U = s.u, q x nt, positions s.touched; P_i at post[off]):
+     * W = P_i U, then U_x' W_y for y <= x (the fold adds the other order).
+     */
+    private void subtractUPU(Acc s, double[] post, int off, int nt, double inv) {
+        int q = d.q, kk = s.k;
+        double[] h = s.h, u = s.u, w = s.w;
+        int[] touched = s.touched;
+        if (q == 1) {
+            double p0 = post[off] * inv;
+            for (int x = 0; x < nt; x++) {
+                int cx = touched[x];
+                double ux = u[x] * p0;
+                for (int y = 0; y <= x; y++) h[cx + touched[y] * kk] -= ux * u[y];
+            }
+            return;
+        }
+        for (int x = 0; x < nt; x++)
+            for (int l = 0; l < q; l++) {
+                double sum = 0;
+                for (int m = 0; m < q; m++) sum += post[off + l + m * q] * u[x * q + m];
+                w[x * q + l] = sum * inv;
+            }
+        for (int x = 0; x < nt; x++) {
+            int cx = touched[x];
+            for (int y = 0; y <= x; y++) {
+                double sum = 0;
+                for (int l = 0; l < q; l++) sum += u[x * q + l] * w[y * q + l];
+                h[cx + touched[y] * kk] -= sum;
+            }
+        }
     }
 
     /**
@@ -177,7 +189,7 @@ final class NewtonStep {
     private void accumulateLeaves(Basis.LeafRows lr, int k, Likelihood lik, double[] resVar, double[] cw, Acc s,
                                   int lo, int hi) {
         int q = d.q, n = d.n, kk = s.k;
-        double[] h = s.h, g = s.g, u = s.u, w = s.w, z = d.z, e = lik.e, post = lik.post, sr = s.val2, sg = s.val3;
+        double[] h = s.h, g = s.g, u = s.u, z = d.z, e = lik.e, post = lik.post, sr = s.val2, sg = s.val3;
         int[] stamp = s.stamp, pos = s.pos, touched = s.touched, leafOf = lr.leafMu;
         for (int i = lo; i < hi; i++) {
             double ci = cw == null ? 1 : cw[i];
@@ -215,37 +227,9 @@ final class NewtonStep {
             }
             h[0] += sr0;
             g[0] += sg0;
-            int off = i * q * q;
-            double inv = 1 / ci;
-            if (q == 1) {
-                double p0 = post[off] * inv;
-                for (int x = 0; x < nt; x++) {
-                    int cx = touched[x];
-                    double ux = u[x] * p0;
-                    for (int y = 0; y <= x; y++) h[cx + touched[y] * kk] -= ux * u[y];
-                }
-                continue;
-            }
-            for (int x = 0; x < nt; x++)
-                for (int l = 0; l < q; l++) {
-                    double sum = 0;
-                    for (int m = 0; m < q; m++) sum += post[off + l + m * q] * u[x * q + m];
-                    w[x * q + l] = sum * inv;
-                }
-            for (int x = 0; x < nt; x++) {
-                int cx = touched[x];
-                for (int y = 0; y <= x; y++) {
-                    double sum = 0;
-                    for (int l = 0; l < q; l++) sum += u[x * q + l] * w[y * q + l];
-                    h[cx + touched[y] * kk] -= sum;
-                }
-            }
+            subtractUPU(s, post, i * q * q, nt, 1 / ci);
         }
-        for (int c = 0; c < k; c++)
-            for (int r = c + 1; r < k; r++) {
-                h[r + c * kk] += h[c + r * kk];
-                h[c + r * kk] = 0;
-            }
+        fold(h, k, kk);
     }
 
     /**

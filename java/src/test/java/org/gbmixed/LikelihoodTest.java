@@ -174,7 +174,7 @@ class LikelihoodTest {
     }
 
     /** Dense Z_i G Z_i' + diag(R) for cluster i. */
-    private static double[] denseV(TrainingData d, int i, double[] g, double[] rv) {
+    static double[] denseV(TrainingData d, int i, double[] g, double[] rv) {
         int q = d.q, from = d.start[i], ni = d.start[i + 1] - from;
         double[] v = new double[ni * ni];
         for (int a = 0; a < ni; a++)

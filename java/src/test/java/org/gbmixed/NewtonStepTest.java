@@ -84,16 +84,8 @@ class NewtonStepTest {
 
         /** Dense V_i^-1 of cluster i. */
         double[] vinv(int i) {
-            int q = d.q, from = d.start[i], ni = d.start[i + 1] - from;
-            double[] v = new double[ni * ni];
-            for (int a = 0; a < ni; a++)
-                for (int b = 0; b < ni; b++) {
-                    int ja = d.order[from + a], jb = d.order[from + b];
-                    double s = a == b ? resVar[ja] : 0;
-                    for (int x = 0; x < q; x++)
-                        for (int y = 0; y < q; y++) s += d.z[ja + x * d.n] * g[x + y * q] * d.z[jb + y * d.n];
-                    v[a + b * ni] = s;
-                }
+            int ni = d.start[i + 1] - d.start[i];
+            double[] v = LikelihoodTest.denseV(d, i, g, resVar);
             Dense.cholesky(v, ni);
             double[] out = new double[ni * ni];
             Dense.cholInverse(v, ni, out);
