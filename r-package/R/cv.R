@@ -1,9 +1,10 @@
 #' Cross-validate the number of boosting rounds of a gbmixed model
 #'
 #' Splits the clusters into folds, fits the model once per fold on the other folds and records, after every
-#' round, the marginal negative log-likelihood of the held-out fold (its clusters scored as new clusters, as
-#' for `validation` in [gbmixed_control()]). The mean of these curves over the folds gives the number of
-#' rounds to use.
+#' round, the validation loss of the held-out fold (its clusters scored as new clusters, as for `validation` in
+#' [gbmixed_control()]; by default the squared error of its population-level predictions, see
+#' `early_stopping_metric`). The mean of these curves over the folds gives the number of rounds to use. (Early
+#' stopping on the honest folds, `early_stopping_rounds` without `validation`, does the same within one fit.)
 #'
 #' Folds are groups of whole clusters, so the loss measures prediction for new clusters. They are drawn from
 #' the seed of `control` (or, when it is `NULL`, from R's random number generator, so [set.seed()] reproduces

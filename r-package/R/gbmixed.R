@@ -52,13 +52,17 @@
 #'
 #' **Validation and early stopping.** `validation = 0.2` in [gbmixed_control()] holds out a fifth of the
 #' clusters (drawn from the fit's seed), or `validation_data` gives held-out data; the fit is on the other
-#' clusters only, and the marginal negative log-likelihood of the held-out clusters -- scored as new clusters,
-#' \eqn{b_i \sim N(0, G(w_i))}{b_i ~ N(0, G(w_i))} -- is recorded after every round (`fit$valid_loss`, next to
-#' the training loss `fit$loss`; both are sums over rows, round 0 first). With `early_stopping_rounds = k` the
-#' fit stops once that loss has not improved for `k` rounds and keeps the model of the best round
-#' (`fit$best_round`), which [predict()][predict.gbmixed] then uses. Without early stopping the curve is still
-#' recorded and the model of the last round is kept. [cv_gbmixed()] cross-validates the number of rounds over
-#' folds of clusters.
+#' clusters only, and a loss of the held-out clusters -- scored as new clusters, \eqn{b_i \sim N(0, G(w_i))}{b_i ~
+#' N(0, G(w_i))} -- is recorded after every round (`fit$valid_loss`, next to the training NLL `fit$loss`; both are
+#' sums over rows, round 0 first): by default the squared error of the population-level predictions
+#' (`early_stopping_metric`: also the joint marginal NLL or a row-wise log score). Without held-out data,
+#' `early_stopping_rounds` watches the honest folds instead: each cross-fit mean scored on the clusters it did not
+#' see, so that every cluster stays in the fit. With `early_stopping_rounds = k` the fit stops once that loss has
+#' not improved for `k` rounds and keeps the model of the best round (`fit$best_round`), which
+#' [predict()][predict.gbmixed] then uses. Clusters held out by `validation` get their random effects from the
+#' kept model and are clusters of the fit like the others. Without early stopping the curve is still recorded and
+#' the model of the last round is kept. [cv_gbmixed()] cross-validates the number of rounds over folds of
+#' clusters.
 #'
 #' **Progress and interruption.** Rounds run in short chunks between which R can be interrupted; with
 #' `progress = TRUE` a progress bar appears once the fit is projected to take more than about 2 seconds. On an

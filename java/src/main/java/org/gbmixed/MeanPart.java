@@ -92,9 +92,20 @@ final class MeanPart {
      * from the E-step state lik of the step (P_i) and the mean f after it. 0 when tau's shape did not learn.
      */
     double tauStepValue(Likelihood lik, double[] resVar, double[] mask) {
-        if (!tauShape) return 0;
+        return tauShape ? stepValue(lik, resVar, mask, lastTauIncrement()) : 0;
+    }
+
+    /** The last step's tau shape increment per row, nu_cate t_j tau_step(x_j) (zeros when tau's shape stopped). */
+    double[] lastTauIncrement() {
+        double[] a = new double[d.n];
+        if (tauShape) for (int j = 0; j < d.n; j++) a[j] = cfg.learningRateCate * t[j] * outTau[j];
+        return a;
+    }
+
+    /** -a'V^-1 v + 1/2 a'V^-1 a over the clusters with mask_i > 0, v = y - f + a (see tauStepValue). */
+    private double stepValue(Likelihood lik, double[] resVar, double[] mask, double[] inc) {
         int q = d.q, n = d.n;
-        double nuT = cfg.learningRateCate, total = 0;
+        double total = 0;
         double[] ua = new double[q], uv = new double[q];
         for (int i = 0; i < d.m; i++) {
             if (mask[i] == 0) continue;
@@ -103,7 +114,7 @@ final class MeanPart {
             java.util.Arrays.fill(uv, 0.0);
             for (int x = d.start[i]; x < d.start[i + 1]; x++) {
                 int j = d.order[x];
-                double a = nuT * t[j] * outTau[j], v = d.y[j] - f[j] + a, rinv = 1 / resVar[j];
+                double a = inc[j], v = d.y[j] - f[j] + a, rinv = 1 / resVar[j];
                 sa += a * v * rinv;
                 saa += a * a * rinv;
                 for (int l = 0; l < q; l++) {
