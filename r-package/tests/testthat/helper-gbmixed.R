@@ -46,17 +46,3 @@ se_fixed <- function(fit, nd, ...) {
   ci <- predict(fit, nd, type = "fixed", interval = "confidence", level = 0.5, ...)
   (ci$upr - ci$fit) / stats::qt(0.75, fit$control$honest_folds - 1)
 }
-
-# kappa = 1 - z' P_i Z_i' R_i^-1 1 for rows of known clusters (z: their random-effects design, one row each): the
-# share of an error of f-hat common to cluster i's rows that the BLUP leaves; 1 for rows of new clusters.
-kappa_known <- function(fit, ids, z) {
-  P <- attr(ranef(fit)$id, "postVar")
-  R <- predict(fit, type = "disp")
-  vapply(seq_along(ids), function(j) {
-    k <- match(ids[j], fit$cluster_levels)
-    if (is.na(k)) return(1)
-    rows <- which(fit$cluster == k - 1L)
-    u <- colSums(fit$z[rows, , drop = FALSE] / R[rows])
-    1 - sum(z[j, ] * (P[, , k] %*% u))
-  }, 0)
-}

@@ -36,7 +36,7 @@ test_that("re.form = NA and ~0 give population-level predictions without needing
   expect_identical(predict(pfit, re.form = NA), predict(pfit, type = "fixed"))
 })
 
-test_that("prediction intervals follow f + z'b +- q sqrt(z'Pz + sigma^2 + kappa^2 se_f^2), z'Gz for new ones", {
+test_that("prediction intervals follow f + z'b +- q sqrt(z'Pz + sigma^2 + se_f^2), z'Gz for new clusters", {
   nd <- data.frame(x1 = c(0.5, 0.5), x2 = c(0.2, 0.2), id = c("c3", "brand-new"))
   pi <- predict(ri_fit, nd, interval = "prediction", level = 0.9, allow.new.levels = TRUE)
   expect_named(pi, c("fit", "lwr", "upr"))
@@ -46,17 +46,12 @@ test_that("prediction intervals follow f + z'b +- q sqrt(z'Pz + sigma^2 + kappa^
   half <- (pi$upr - pi$lwr) / 2
   se <- se_fixed(ri_fit, nd)          # the jackknife standard error of f-hat (honest folds)
   expect_true(all(se > 0))
-  # f-hat's error enters the new cluster's interval; of the known cluster's, the BLUP takes up the share
-  # G / (G + sigma^2 / n) of an error common to its rows: kappa = 1 - P n / sigma^2 remains
-  kappa <- 1 - P3 * sum(pdata$id == "c3") / s2
-  expect_gt(kappa, 0)
-  expect_lt(kappa, 0.2)
-  expect_equal(half, qnorm(0.95) * sqrt(c(P3 + s2 + (kappa * se[1])^2, G + s2 + se[2]^2)), tolerance = 1e-10)
-  # confidence intervals: the error of z'b-hat (and kappa f-hat) for a known cluster, of f-hat for a new one
+  # f-hat's error enters both intervals
+  expect_equal(half, qnorm(0.95) * sqrt(c(P3 + s2, G + s2) + se^2), tolerance = 1e-10)
+  # confidence intervals: the errors of f-hat and z'b-hat for a known cluster, of f-hat for a new one
   ci <- predict(ri_fit, nd, interval = "confidence", level = 0.9, allow.new.levels = TRUE)
   expect_equal(ci$fit, pi$fit)
-  expect_equal((ci$upr - ci$lwr) / 2, c(qnorm(0.95) * sqrt(P3 + (kappa * se[1])^2), qt(0.95, 2) * se[2]),
-               tolerance = 1e-10)
+  expect_equal((ci$upr - ci$lwr) / 2, c(qnorm(0.95) * sqrt(P3 + se[1]^2), qt(0.95, 2) * se[2]), tolerance = 1e-10)
   cf <- predict(ri_fit, nd, type = "fixed", interval = "confidence", level = 0.9)
   expect_equal((cf$upr - cf$lwr) / 2, qt(0.95, 2) * se, tolerance = 1e-10)
   expect_equal(pi$fit[2], predict(ri_fit, nd[2, ], re.form = NA), tolerance = 1e-12)

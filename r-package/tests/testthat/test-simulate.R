@@ -49,10 +49,8 @@ test_that("newdata: known clusters from P_i, new ones from G(w), residuals from 
   nd$w[3:4] <- c(0, 2)
   s <- as.matrix(simulate(fit, nsim = nsim, seed = 13, newdata = nd, re.form = NULL, allow.new.levels = TRUE))
   pi <- predict(fit, nd, interval = "prediction", allow.new.levels = TRUE)
-  # the intervals also hold f-hat's sampling variance (for known clusters the share kappa the BLUP leaves),
-  # which simulate() does not draw
-  se <- se_fixed(fit, nd, allow.new.levels = TRUE) * kappa_known(fit, nd$id, cbind(1, nd$t))
-  model_var <- ((pi$upr - pi$fit) / qnorm(0.975))^2 - se^2
+  # the intervals also hold f-hat's sampling variance, which simulate() does not draw
+  model_var <- ((pi$upr - pi$fit) / qnorm(0.975))^2 - se_fixed(fit, nd, allow.new.levels = TRUE)^2
   expect_lt(max(abs(apply(s, 1, var) / model_var - 1)), var_tol)
   expect_lt(max(abs(rowMeans(s) - pi$fit) / sqrt(model_var / nsim)), 4.5)
   # rows 1 and 2 share cluster c1 and its draw of b

@@ -188,9 +188,7 @@ test_that("intervals use z'P_i z + R(x) for existing clusters and z'G(w) z + R(x
     z <- c(1, nd$t[j])
     sum(z * (G[, , j] %*% z))
   }, 0)
-  # f-hat's error: all of it for new clusters, the share kappa = 1 - z'P_i Z_i'R_i^-1 1 for known ones
-  se <- se_fixed(grb, nd, allow.new.levels = TRUE) * kappa_known(grb, nd$id, cbind(1, nd$t))
-  expect_identical(kappa_known(grb, nd$id, cbind(1, nd$t))[3:4], c(1, 1))
+  se <- se_fixed(grb, nd, allow.new.levels = TRUE)   # f-hat's error
   expect_equal((pi$upr - pi$lwr) / 2, stats::qnorm(0.9) * sqrt(c(zP, zG) + R + se^2), tolerance = 1e-10)
   # G(w) of new clusters comes from their covformula columns: another w, another width; rows of existing
   # clusters keep P_i

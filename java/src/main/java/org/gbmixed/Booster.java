@@ -407,6 +407,6 @@ public final class Booster {
                 d.diagonalG, d.m, n,
                 lik.bhat.clone(), lik.post.clone(), gCl, history(), validHistory(), atRound, logLik,
                 meanL.importance(), mean.tauImportance(), dispBoosted ? dispL.importance() : new double[0], impCov,
-                fOut, fr, rv).withZr(Model.clusterZr(d, resVar));
+                fOut, fr, rv);
     }
 }

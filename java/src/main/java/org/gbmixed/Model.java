@@ -31,8 +31,6 @@ public final class Model {
     private final int roundsUsed;
     private final double logLik;
     private final double[] fittedFixed, fittedRandom, fittedDisp;
-    /** Z_i' R_i^-1 1 of each cluster's rows (block i at i*q): how much of a common shift its BLUP takes up. */
-    private double[] zr = new double[0];
 
     Model(String variant, String learner, Ensemble mean, Ensemble tau, double centre, Ensemble[][] jack, Ensemble rho,
           Ensemble[] theta, int q, boolean diagonalG,
@@ -75,36 +73,7 @@ public final class Model {
     Model withHistory(double[] loss, double[] validLoss, int roundsUsed) {
         return new Model(variant, learner, mean, tau, centre, jack, rho, theta, q, lc.diagonal, m, nobs, bhat, post,
                 gCluster, loss, validLoss, roundsUsed, logLik, impMean, impTau, impDisp, impCov, copy(fittedFixed),
-                copy(fittedRandom), copy(fittedDisp)).withZr(zr);
-    }
-
-    /** Sets Z_i' R_i^-1 1 per cluster (m x q, cluster-major); returns this. */
-    Model withZr(double[] v) {
-        zr = v.clone();
-        return this;
-    }
-
-    /**
-     * For rows of training clusters (cluster codes, z per row, nrow x q column-major): 1 - z' P_i Z_i'R_i^-1 1,
-     * the share of an error of f-hat common to the cluster's rows that remains in f-hat + z'b-hat (the BLUP,
-     * computed from the cluster's residuals about f-hat, takes up the rest). 1 for a new cluster (code -1).
-     */
-    public double[] sharedErrorFactor(int[] cluster, double[] z, int nrow) {
-        double[] out = new double[nrow], pu = new double[q];
-        for (int r = 0; r < nrow; r++) {
-            int c = cluster[r];
-            if (c < 0 || zr.length == 0) { out[r] = 1; continue; }
-            if (c >= m) throw new IllegalArgumentException("cluster[" + (r + 1) + "] = " + c + ": must be in -1.." + (m - 1));
-            for (int a = 0; a < q; a++) {
-                double sum = 0;
-                for (int b = 0; b < q; b++) sum += post[c * q * q + a + b * q] * zr[c * q + b];
-                pu[a] = sum;
-            }
-            double s = 0;
-            for (int a = 0; a < q; a++) s += z[r + a * nrow] * pu[a];
-            out[r] = 1 - s;
-        }
-        return out;
+                copy(fittedRandom), copy(fittedDisp));
     }
 
     private static double[] copy(double[] a) { return a == null ? null : a.clone(); }
@@ -281,24 +250,14 @@ public final class Model {
         NewClusters nc = newClusters(x, nrow, y, weights, cluster, nclusters, z, xdisp, wcov, treatment, gNew);
         return new Model(variant, learner, mean, tau, centre, jack, rho, theta, q, lc.diagonal, m + nclusters, nobs,
                 concat(bhat, nc.lik.bhat), concat(post, nc.lik.post), concat(gCluster, gNew), loss, validLoss,
-                roundsUsed, logLik, impMean, impTau, impDisp, impCov, fittedFixed, fittedRandom, fittedDisp)
-                .withZr(zr.length == 0 ? zr : concat(zr, nc.zr));
+                roundsUsed, logLik, impMean, impTau, impDisp, impCov, fittedFixed, fittedRandom, fittedDisp);
     }
 
     /** The E-step of clusters not in the fit, and their NLL (without the constant). */
     private static final class NewClusters {
         final Likelihood lik;
         final double nll;
-        final double[] zr;
-        NewClusters(Likelihood lik, double nll, double[] zr) { this.lik = lik; this.nll = nll; this.zr = zr; }
-    }
-
-    /** Z_i' R_i^-1 1 of every cluster of d (m x q, cluster-major), R_j = resVar[j]. */
-    static double[] clusterZr(TrainingData d, double[] resVar) {
-        double[] out = new double[d.m * d.q];
-        for (int j = 0; j < d.n; j++)
-            for (int a = 0; a < d.q; a++) out[d.cluster[j] * d.q + a] += d.z[j + a * d.n] / resVar[j];
-        return out;
+        NewClusters(Likelihood lik, double nll) { this.lik = lik; this.nll = nll; }
     }
 
     /**
@@ -340,7 +299,7 @@ public final class Model {
         }
         Likelihood lik = new Likelihood(d);
         double nll = lik.run(r, rv, lAll, qq);
-        return new NewClusters(lik, nll, clusterZr(d, rv));
+        return new NewClusters(lik, nll);
     }
 
     private static double[] concat(double[] a, double[] b) {
@@ -462,7 +421,6 @@ public final class Model {
                 e[0].write(out);
                 if (tau != null) e[1].write(out);
             }
-            writeArray(out, zr);
             out.flush();
             return bos.toByteArray();
         } catch (IOException e) {
@@ -504,9 +462,8 @@ public final class Model {
             Ensemble[][] jack = new Ensemble[nj][];
             for (int k = 0; k < nj; k++)
                 jack[k] = new Ensemble[] {Ensemble.read(in), tau == null ? null : Ensemble.read(in)};
-            double[] zr = readArray(in);
             return new Model(variant, learner, mean, tau, centre, jack, rho, theta, q, diag, m, nobs, bhat, post, gCl,
-                    loss, valid, used, logLik, impM, impT, impD, impC, null, null, null).withZr(zr);
+                    loss, valid, used, logLik, impM, impT, impD, impC, null, null, null);
         } catch (IOException e) {
             throw new IllegalArgumentException("bytes: corrupt serialised gbmixed model (" + e.getMessage() + ")", e);
         }
