@@ -77,31 +77,10 @@ fit_lmer <- function(ds, train, test, intercept_only = FALSE) {
   list(mu = predict(fm, test, re.form = NA), v = rowSums((z %*% G) * z) + sigma(fm)^2, info = NA)
 }
 
-# manual cluster means of the numeric covariates (prototype of between-cluster features)
-add_means <- function(d, vars) {
-  nm <- character()
-  for (v in vars) {
-    x <- d[[v]]
-    if (is.factor(x) && nlevels(x) == 2) x <- as.numeric(x == levels(x)[2])
-    if (!is.numeric(x)) next
-    m <- ave(x, d$id, FUN = function(u) mean(u, na.rm = TRUE))
-    if (all(abs(m - x) < 1e-12, na.rm = TRUE)) next
-    d[[paste0(v, "_cm")]] <- m
-    nm <- c(nm, paste0(v, "_cm"))
-  }
-  list(d = d, names = nm)
-}
-
-gbmixed_model <- function(control, disp = FALSE, cov = FALSE, treatment = NULL, manual_between = FALSE,
-                          re = NULL) {
+gbmixed_model <- function(control, disp = FALSE, cov = FALSE, re = NULL) {
   force(control)
   function(ds, train, test) {
-    feats <- ds$feats
-    if (manual_between) {
-      a <- add_means(train, feats); train <- a$d; test <- add_means(test, feats)$d
-      feats <- c(feats, a$names)
-    }
-    form <- reformulate(c(feats, re %||% sprintf("(1 + %s | id)", ds$slope)), "y")
+    form <- reformulate(c(ds$feats, re %||% sprintf("(1 + %s | id)", ds$slope)), "y")
     fit <- gbmixed(form, train, dispformula = if (disp) ds$disp else ~1, covformula = if (cov) ds$cov else ~1,
                    control = control)
     p <- predict(fit, test, allow.new.levels = TRUE, interval = "prediction", level = 0.9)
@@ -111,7 +90,7 @@ gbmixed_model <- function(control, disp = FALSE, cov = FALSE, treatment = NULL, 
 }
 
 ctl <- function(...) gbmixed_control(seed = 1, threads = 2, progress = FALSE, ...)
-es <- function(...) ctl(nrounds = 3000, validation = 0.2, early_stopping_rounds = 50, ...)
+es <- function(...) ctl(nrounds = 3000, early_stopping_rounds = 50, ...)   # on the honest folds
 ri <- "(1 | id)"
 models <- list(
   "lmer, (1 + slope | id)" = fit_lmer,
@@ -123,6 +102,8 @@ models <- list(
   "Base, (1 | id), early stopping" = gbmixed_model(es(), re = ri),
   "GRBoost, (1 + slope | id), early stopping" = gbmixed_model(es(), disp = TRUE, cov = TRUE),
   "GRBoost, (1 | id), early stopping" = gbmixed_model(es(), disp = TRUE, cov = TRUE, re = ri),
+  "Base, (1 | id), early stopping on the NLL of 20% held out" =
+    gbmixed_model(es(validation = 0.2, early_stopping_metric = "nll"), re = ri),
   "Base, (1 | id), without the new mean steps" = gbmixed_model(ctl(newton = FALSE, between = FALSE), re = ri)
 )
 extra <- Sys.getenv("REALDATA_MODELS")
