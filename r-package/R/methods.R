@@ -277,9 +277,8 @@ residuals.gbmixed <- function(object, type = c("response", "pearson"), ...) {
 #' @importFrom stats logLik
 #' @export
 logLik.gbmixed <- function(object, ...) {
-  q <- length(object$z_names)
-  df <- (if (object$diagonal) q else q * (q + 1L) / 2L) + 1L + length(object$coefficients)
-  structure(object$loglik, df = as.integer(df), nobs = object$nobs, nall = object$nobs, class = "logLik")
+  check_dots(...)
+  structure(object$loglik, df = model_df(object), nobs = object$nobs, nall = object$nobs, class = "logLik")
 }
 
 #' @rdname gbmixed-methods

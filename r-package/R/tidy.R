@@ -144,13 +144,10 @@ tidy_ran_vals <- function(x) {
 glance.gbmixed <- function(x, ...) {
   ll <- stats::logLik(x)
   df <- attr(ll, "df")
-  aic_ok <- identical(x$control$learner, "linear") && !isTRUE(x$control$componentwise) &&
-    identical(x$variant, "Base")
   kept <- x$nrounds
   data.frame(
     nobs = x$nobs, nclusters = length(x$cluster_levels), sigma = sqrt(x$sigma2), logLik = as.numeric(ll),
-    AIC = if (aic_ok) -2 * as.numeric(ll) + 2 * df else NA_real_,
-    BIC = if (aic_ok) -2 * as.numeric(ll) + log(x$nobs) * df else NA_real_,
+    AIC = stats::AIC(ll), BIC = stats::BIC(ll),
     df = df, variant = x$variant, learner = x$control$learner, nrounds = kept,
     rounds_run = x$rounds_run %||% kept, best_round = x$best_round %||% NA_integer_,
     train_loss = x$loss[kept + 1L] / x$nobs,

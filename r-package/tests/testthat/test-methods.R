@@ -44,9 +44,20 @@ test_that("fitted, residuals, nobs and logLik are consistent", {
   expect_identical(nobs(mfit), 180L)
   ll <- logLik(mfit)
   expect_s3_class(ll, "logLik")
-  expect_identical(attr(ll, "df"), 4L)       # 3 entries of G + sigma^2; trees have no coefficient count
+  # a boosted mean has no count of parameters: no df, so no AIC or BIC (and glance() agrees)
+  expect_identical(attr(ll, "df"), NA_integer_)
   expect_identical(attr(ll, "nobs"), 180L)
-  expect_equal(BIC(mfit), -2 * as.numeric(ll) + 4 * log(180))
+  expect_true(is.na(AIC(mfit)) && is.na(BIC(mfit)))
+  expect_true(is.na(glance(mfit)$AIC) && is.na(glance(mfit)$df))
+  # the linear learner is lmer's model: lmer's df (2 coefficients + 3 entries of G + sigma^2) and AIC
+  lin <- gbmixed(Reaction ~ Days + (Days | Subject), sleep,
+                 control = gbmixed_control(learner = "linear", learning_rate = 1, nrounds = 100, progress = FALSE))
+  fm <- lme4::lmer(Reaction ~ Days + (Days | Subject), sleep, REML = FALSE)
+  expect_identical(attr(logLik(lin), "df"), 6L)
+  expect_equal(AIC(lin), AIC(fm), tolerance = 1e-6)
+  expect_equal(BIC(lin), BIC(fm), tolerance = 1e-6)
+  expect_equal(glance(lin)$AIC, AIC(fm), tolerance = 1e-6)
+  expect_error(logLik(mfit, REML = TRUE), "unused argument `REML` in logLik\\(\\)")
   # the training loss is the negative log-likelihood without the constant, falling over the rounds
   expect_length(mfit$loss, 81L)
   expect_equal(mfit$loss[81] + 180 / 2 * log(2 * pi), -as.numeric(ll), tolerance = 1e-8)
