@@ -3,7 +3,8 @@
 #' Builds the list of tuning settings used by [gbmixed()]. Every argument is checked here, so a bad value
 #' fails at once with a message naming it.
 #'
-#' @param nrounds number of boosting rounds, a whole number >= 1.
+#' @param nrounds number of boosting rounds, a whole number >= 0 (0: no boosting, the mixed model with a constant
+#'   mean, as [cv_gbmixed()] may advise when boosting does not help).
 #' @param learning_rate shrinkage of each base learner of the mean, in (0, 1].
 #' @param learner base learner of the mean: `"tree"` (regression trees), `"linear"` (a linear model in
 #'   the covariates, with factors expanded to treatment contrasts; with `learning_rate = 1` and enough
@@ -147,7 +148,7 @@ gbmixed_control <- function(nrounds = 500, learning_rate = 0.05,
   check_flag(cluster_splits, "cluster_splits")
   check_whole(min_leaf_clusters, "min_leaf_clusters", min = 1)
   if (!is.null(min_leaf_cov)) check_whole(min_leaf_cov, "min_leaf_cov", min = 1)
-  check_whole(nrounds, "nrounds", min = 1)
+  check_whole(nrounds, "nrounds", min = 0)
   check_fraction(learning_rate, "learning_rate")
   check_whole(max_depth, "max_depth", min = 1, max = 30)
   check_whole(min_leaf, "min_leaf", min = 1)

@@ -40,7 +40,14 @@
 cv_gbmixed <- function(formula, data, ..., nfolds = 5, folds = NULL) {
   call <- match.call()
   require_engine()
-  args <- list(...)
+  env <- parent.frame()
+  dots <- match.call(expand.dots = FALSE)$...
+  args <- lapply(seq_along(dots), function(i) {
+    nm <- names(dots)[i]
+    if (!is.null(nm) && nm %in% c("weights", "treatment")) column_or_value(dots[[i]], data, env, nm)
+    else eval(dots[[i]], env)
+  })
+  names(args) <- names(dots)
   allowed <- c("dispformula", "covformula", "treatment", "weights", "control")
   nm <- names(args) %||% rep("", length(args))
   bad <- nm[!nm %in% allowed]
@@ -167,10 +174,14 @@ print.cv_gbmixed <- function(x, digits = max(3L, getOption("digits") - 3L), ...)
       x$control$nrounds, " rounds (seed ", format(x$seed, scientific = FALSE), ")\n", sep = "")
   l <- x$loss
   b <- x$best_nrounds + 1L
-  cat(" Validation loss (NLL per row): ", format(l$mean[1L], digits = digits + 2L), " at round 0, ",
+  metric <- switch(x$control$early_stopping_metric %||% "nll", mse = "squared error", nll = "NLL",
+                   rowwise = "row-wise NLL")
+  cat(" Validation loss (", metric, " per row): ", format(l$mean[1L], digits = digits + 2L), " at round 0, ",
       format(l$mean[b], digits = digits + 2L), " (sd over folds ", format(l$sd[b], digits = digits), ") at the ",
       "best round\n", sep = "")
-  cat(" Best nrounds: ", x$best_nrounds, "\n", sep = "")
+  cat(" Best nrounds: ", x$best_nrounds,
+      if (x$best_nrounds == 0L) " (boosting did not improve on the constant-mean mixed model; nrounds = 0 fits that)",
+      "\n", sep = "")
   invisible(x)
 }
 

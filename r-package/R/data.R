@@ -23,6 +23,8 @@ build_training_frame <- function(parsed, data, weights = NULL, na_ok = FALSE, le
   w <- resolve_weights(weights, data, n)
   group <- data[[parsed$group]]
   re_frame <- stats::model.frame(stats::terms(parsed$re_formula), data, na.action = stats::na.pass)
+  # unused levels of a factor in the random-effects design would be phantom random effects (lme4 drops them)
+  re_frame <- droplevels(re_frame)
 
   # NA in the response, the random-effects columns, the group or the weights is an error (no silent row
   # dropping), reported for all columns at once
@@ -244,7 +246,7 @@ eval_feature <- function(label, data, env, n) {
     stop_arg("covariate `", label, "` gives a matrix; list plain columns in the fixed part of `formula`.")
   }
   if (length(v) != n) stop_arg("covariate `", label, "` has length ", length(v), ", not ", n, ".")
-  if (is.character(v)) v <- factor(v)
+  if (is.character(v)) v <- structure(factor(v), was_character = TRUE)
   if (is.logical(v)) v <- as.numeric(v)
   if (inherits(v, c("Date", "POSIXt"))) v <- as.numeric(v)
   if (!is.factor(v) && !is.numeric(v)) {
@@ -296,7 +298,9 @@ encode_features_like <- function(feats, info, n, arg = "newdata") {
       x[, j] <- match(chr, lev) - 1L
     } else {
       if (is.factor(v)) {
-        stop_arg("covariate `", label, "` was numeric in training but is a factor in `", arg, "`.")
+        stop_arg("covariate `", label, "` was numeric in training but is ",
+                 if (isTRUE(attr(v, "was_character"))) "character (text)" else "a factor", " in `", arg, "`",
+                 if (isTRUE(attr(v, "was_character"))) "; convert it with as.numeric()" else "", ".")
       }
       x[, j] <- as.double(v)
     }

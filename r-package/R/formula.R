@@ -13,7 +13,14 @@ parse_gbmixed_formula <- function(formula, data, exclude = character()) {
     stop_arg("`formula` must be a two-sided formula such as y ~ x1 + x2 + (1 | id).")
   }
   env <- environment(formula)
-  bars <- find_bar_terms(formula[[3L]])
+  rhs <- formula[[3L]]
+  if (is.call(rhs) && (identical(rhs[[1L]], as.name("|")) || identical(rhs[[1L]], as.name("||")))) {
+    stop_arg("random-effects terms need parentheses: `", deparse1(formula), "` reads the whole right-hand side `",
+             deparse1(rhs), "` as one random-effects term, with `", deparse1(rhs[[2L]]), "` as random effects ",
+             "and no covariates of the mean. Write e.g. ", deparse1(formula[[2L]]), " ~ ",
+             deparse1(rhs[[2L]]), " + (1 | ", deparse1(rhs[[3L]]), ").")
+  }
+  bars <- find_bar_terms(rhs)
   if (length(bars) == 0L) {
     stop_arg("`formula` has no random-effects term: add one such as (1 | id) or (1 + t | id).")
   }

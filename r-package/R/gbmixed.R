@@ -139,6 +139,9 @@ gbmixed <- function(formula, data, dispformula = ~1, covformula = ~1, treatment 
                     control = gbmixed_control(), validation_data = NULL) {
   call <- match.call()
   require_engine()
+  # bare column names, as lme4 and glmmTMB take them: weights = wt, treatment = trt
+  weights <- column_or_value(substitute(weights), data, parent.frame(), "weights")
+  treatment <- column_or_value(substitute(treatment), data, parent.frame(), "treatment")
   control <- as_gbmixed_control(control)
   if (!is.null(validation_data) && control$validation > 0) {
     stop_arg("give held-out clusters one way: `validation` = ", control$validation, " in the control settings ",
@@ -196,6 +199,19 @@ prepare_gbmixed <- function(formula, data, dispformula, covformula, treatment, w
             "to split between clusters and residuals, so both stay at their lower bounds.", call. = FALSE)
   }
   list(parsed = parsed, frame = frame, disp_side = disp_side, cov_side = cov_side)
+}
+
+# An argument given as a bare name: the name of a column of data if there is one (weights = wt), else its value in
+# the caller's environment; a clear error when it is neither (R's own would be "object 'wt' not found").
+column_or_value <- function(expr, data, env, arg) {
+  if (is.name(expr) && is.data.frame(data) && as.character(expr) %in% names(data)) return(as.character(expr))
+  tryCatch(eval(expr, env), error = function(e) {
+    if (is.name(expr)) {
+      stop_arg("`", arg, " = ", deparse1(expr), "`: `", deparse1(expr), "` is neither a column of `data` nor an ",
+               "object; give the column name, e.g. ", arg, " = \"", deparse1(expr), "\".")
+    }
+    stop(e)
+  })
 }
 
 # With a treatment the mean is f(x, T) = mu(x) + (T - c) tau(x): T leaves the mean's covariates and goes to the
@@ -384,6 +400,11 @@ set_validation <- function(booster, valid) {
 
 as_gbmixed_control <- function(control) {
   if (inherits(control, "gbmixed_control")) return(control)
+  if (inherits(control, "merControl")) {
+    stop_arg("`control` must be made by gbmixed_control(): the settings of lme4's lmerControl() (optimizer, ",
+             "checks) do not apply to boosting. See ?gbmixed_control for the number of rounds, learning rates and ",
+             "trees.")
+  }
   if (is.list(control)) return(do.call(gbmixed_control, control))
   stop_arg("`control` must be made by gbmixed_control(), not ", show_value(control), ".")
 }

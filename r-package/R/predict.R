@@ -66,12 +66,34 @@ predict.gbmixed <- function(object, newdata = NULL,
                             type = c("response", "fixed", "random", "disp", "cov"),
                             re.form = NULL, allow.new.levels = FALSE,
                             interval = c("none", "prediction", "confidence"), level = 0.95,
-                            nrounds = NULL, ...) {
+                            nrounds = NULL, se.fit = FALSE, random.only = FALSE, ...) {
+  check_dots(...)
+  check_flag(se.fit, "se.fit")
+  check_flag(random.only, "random.only")
+  if (random.only) {
+    # lme4's random.only: the random effects' part alone
+    if (!missing(type) && !identical(type, "random") && !identical(type, "response")) {
+      stop_arg("`random.only = TRUE` is the random effects' part of the prediction; it does not combine with ",
+               "`type = \"", type[1L], "\"`.")
+    }
+    type <- "random"
+  }
   type <- match.arg(type)
   interval <- match.arg(interval)
   check_flag(allow.new.levels, "allow.new.levels")
   check_number(level, "level", lower = 0, upper = 1, lower_open = TRUE, upper_open = TRUE)
-  population <- is_population_re_form(re.form, object)
+  keep_re <- re_form_columns(re.form, object)       # the random effects predictions condition on
+  population <- !any(keep_re)
+  partial <- !population && !all(keep_re)
+  if (partial && interval != "none") {
+    stop_arg("intervals with a partial `re.form` (conditioning on some of the random effects) are not ",
+             "available; use re.form = NULL (all of them) or NA (none).")
+  }
+  if (se.fit && interval != "none") stop_arg("give `se.fit = TRUE` or an `interval`, not both.")
+  if (se.fit && type != "fixed" && !population) {
+    stop_arg("`se.fit = TRUE` gives the standard error of the population-level mean f(x) (the jackknife over ",
+             "the honest folds): use it with type = \"fixed\" or re.form = NA.")
+  }
   check_predict_nrounds(nrounds, object)
   if (interval == "prediction" && type != "response") {
     stop_arg("`interval = \"prediction\"` is available only with `type = \"response\"`.")
@@ -85,7 +107,7 @@ predict.gbmixed <- function(object, newdata = NULL,
   if (type == "disp") return(predict_disp(object, newdata, n))
   if (type == "cov") return(predict_cov(object, newdata, n, allow.new.levels))
 
-  if (is.null(newdata) && interval == "none") {
+  if (is.null(newdata) && interval == "none" && !partial && !se.fit) {
     # training rows: the fitted values stored with the object
     return(switch(type,
       fixed = object$fitted_fixed,
@@ -116,6 +138,7 @@ predict.gbmixed <- function(object, newdata = NULL,
       # G(w) is needed for rows of new clusters and at population level; known clusters may omit w
       known <- if (population) newdata_cluster_codes(object, newdata) else cluster
       wcov <- newdata_wcov(object, newdata, n, known)
+      if (!population) note_known_cluster_w(object, wcov, cluster)
     } else {
       xdisp <- placeholder_features(object$disp, n)
       wcov <- placeholder_features(object$cov, n)
@@ -125,6 +148,11 @@ predict.gbmixed <- function(object, newdata = NULL,
   if (n == 0L) {
     out <- numeric(0)
     return(if (interval != "none") data.frame(fit = out, lwr = out, upr = out) else out)
+  }
+  if (partial) z[, !keep_re] <- 0               # z'b over the random effects re.form names only
+  if (se.fit) {
+    fit <- engine_predict(object, x, rep(-1L, n), z, xdisp, wcov, treat)$fixed
+    return(list(fit = fit, se.fit = jackknife_se(object, 0L, x, treat)))
   }
   pr <- engine_predict(object, x, cluster, z, xdisp, wcov, treat)
   fit <- switch(type,
@@ -155,6 +183,24 @@ predict.gbmixed <- function(object, newdata = NULL,
   if (interval == "confidence") q[pop_row] <- jackknife_quantile(object, level)   # t with K - 1 df
   half <- q * sqrt(v)
   data.frame(fit = fit, lwr = fit - half, upr = fit + half)
+}
+
+# Rows of known clusters take their random effects' posterior (P_i) from the fit, which used the cluster's training
+# values of the covformula columns; different values in newdata change nothing for them: say so.
+note_known_cluster_w <- function(object, wcov, cluster) {
+  if (is.null(object$cov) || !ncol(wcov)) return(invisible())
+  known <- which(cluster >= 0L)
+  if (!length(known)) return(invisible())
+  train <- object$cov$w[cluster[known] + 1L, , drop = FALSE]
+  differ <- rowSums(abs(wcov[known, , drop = FALSE] - train) > 1e-12 * (1 + abs(train)), na.rm = TRUE) > 0
+  if (any(differ)) {
+    lev <- unique(object$cluster_levels[cluster[known][differ] + 1L])
+    warning("`newdata` gives other values of the covformula columns for ", length(lev), " cluster",
+            if (length(lev) > 1L) "s", " seen in training (", format_levels(lev, max = 3L), "); their random ",
+            "effects and intervals come from the fit, with the training values (use allow.new.levels with a new ",
+            "level to predict a cluster with other covariates).", call. = FALSE)
+  }
+  invisible()
 }
 
 # The fit keeps the model of one round (the best one with early stopping, else the last): predict() can use
@@ -234,15 +280,35 @@ engine_predict <- function(object, x, cluster, z, xdisp = placeholder_features(o
   list(fixed = out[seq_len(n)], random = out[n + seq_len(n)], variance = out[2L * n + seq_len(n)])
 }
 
-# re.form: NULL (or the model's own random-effects term) -> conditional; NA or ~0 -> population level.
-is_population_re_form <- function(re.form, object) {
-  if (is.null(re.form)) return(FALSE)
-  if (length(re.form) == 1L && !inherits(re.form, "formula") && is.na(re.form)) return(TRUE)
-  if (inherits(re.form, "formula")) {
-    bars <- find_bar_terms(re.form[[length(re.form)]])
-    if (length(bars) == 0L) return(TRUE)      # ~0, ~ -1, ~1: no random effects
-    if (length(bars) == 1L && identical(deparse1(bars[[1L]][[3L]]), object$group)) return(FALSE)
+# re.form -> which random effects (columns of z) predictions condition on, as lme4: NULL or the model's own term:
+# all; NA, ~0: none; a term with some of the model's random effects, e.g. ~ (1 | id) for (1 + t | id): those.
+re_form_columns <- function(re.form, object) {
+  q <- length(object$z_names)
+  if (is.null(re.form)) return(rep(TRUE, q))
+  if (length(re.form) == 1L && !inherits(re.form, "formula") && is.na(re.form)) return(rep(FALSE, q))
+  bad <- function(why) {
+    stop_arg("`re.form` must be NULL (all random effects), NA or ~0 (population level), or a random-effects ",
+             "term with some of the model's, such as ~ (1 | ", object$group, "); ", deparse1(re.form), " ", why, ".")
   }
-  stop_arg("`re.form` must be NULL (use the random effects), NA or ~0 (population level), not ",
-           deparse1(re.form), ".")
+  if (!inherits(re.form, "formula")) bad("is not a formula")
+  bars <- find_bar_terms(re.form[[length(re.form)]])
+  if (length(bars) == 0L) return(rep(FALSE, q))        # ~0, ~ -1, ~1: no random effects
+  if (length(bars) > 1L) bad("has several terms")
+  if (!identical(deparse1(bars[[1L]][[3L]]), object$group)) {
+    bad(paste0("names the grouping factor `", deparse1(bars[[1L]][[3L]]), "`, the fit's is `", object$group, "`"))
+  }
+  sub <- stats::terms(stats::as.formula(call("~", bars[[1L]][[2L]])))
+  vars <- all.vars(sub)
+  unknown <- setdiff(vars, object$re_vars)
+  if (length(unknown)) bad(paste0("uses ", paste0("`", unknown, "`", collapse = ", "), ", not random effects of the fit"))
+  xlev <- object$z_info$xlev
+  proto <- as.data.frame(lapply(stats::setNames(vars, vars), function(v) {
+    if (v %in% names(xlev)) factor(xlev[[v]][1L], levels = xlev[[v]]) else 0
+  }))
+  if (!length(vars)) proto <- data.frame(.row = 1)
+  contr <- object$z_info$contrasts[intersect(names(object$z_info$contrasts), vars)]
+  cols <- colnames(stats::model.matrix(sub, proto, contrasts.arg = if (length(contr)) contr))
+  missing <- setdiff(cols, object$z_names)
+  if (length(missing)) bad(paste0("has random effects the fit does not: ", paste0("`", missing, "`", collapse = ", ")))
+  object$z_names %in% cols
 }

@@ -37,10 +37,16 @@
 #' simulate(fit, nsim = 2, seed = 1, newdata = nd, re.form = NULL, allow.new.levels = TRUE)
 simulate.gbmixed <- function(object, nsim = 1, seed = NULL, newdata = NULL, re.form = NA,
                              allow.new.levels = FALSE, ...) {
+  check_dots(...)
   check_whole(nsim, "nsim", min = 1)
   if (!is.null(seed)) check_whole(seed, "seed", min = -2^53, max = 2^53)
   check_flag(allow.new.levels, "allow.new.levels")
-  population <- is_population_re_form(re.form, object)
+  keep_re <- re_form_columns(re.form, object)
+  if (any(keep_re) && !all(keep_re)) {
+    stop_arg("simulate() draws all random effects anew (re.form = NA) or conditions on all of them (re.form = ",
+             "NULL); a partial `re.form` is not available.")
+  }
+  population <- !any(keep_re)
   parts <- simulation_parts(object, newdata, population, allow.new.levels)
 
   # random number state as stats:::simulate.lm handles it

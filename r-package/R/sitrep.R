@@ -88,7 +88,7 @@ heap_advice <- function(heap_max, requested, small = 1 * 2^30) {
   }
   if (heap_max < small) {
     return(paste0(
-      "the Java heap is ", format_bytes(heap_max), " (rJava's default is 512 MB), enough for data of about ",
+      "the Java heap is ", format_bytes(heap_max), ", enough for data of about ",
       "a few hundred thousand rows. For more, start a fresh R session and call ",
       "options(java.parameters = \"-Xmx4g\") before loading gbmixed or any other package using rJava."
     ))

@@ -125,8 +125,10 @@ test_that("wrong columns, types and arguments", {
 })
 
 test_that("bad settings", {
-  # 32. nrounds = 0 and negative: errors naming `nrounds`
-  expect_error(fit_bad(control = gbmixed_control(nrounds = 0)), "`nrounds` must be a single whole number >= 1, not 0")
+  # 32. nrounds = 0 fits the constant-mean mixed model (what cv_gbmixed() may advise); negative: an error
+  f0 <- fit_bad(control = gbmixed_control(nrounds = 0, progress = FALSE))
+  expect_identical(f0$nrounds, 0L)
+  expect_length(unique(predict(f0, re.form = NA)), 1L)
   expect_error(fit_bad(control = list(nrounds = -3)), "`nrounds`.*not -3")
   # 33. learning_rate outside (0, 1]: errors naming it
   expect_error(fit_bad(control = gbmixed_control(learning_rate = 0)),

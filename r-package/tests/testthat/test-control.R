@@ -17,7 +17,7 @@ test_that("gbmixed_control() has the documented defaults", {
 })
 
 test_that("every bad control value is refused with a message naming the argument", {
-  expect_error(gbmixed_control(nrounds = 0), "`nrounds` must be a single whole number >= 1, not 0")
+  expect_error(gbmixed_control(nrounds = -1), "`nrounds` must be a single whole number >= 0, not -1")
   expect_error(gbmixed_control(nrounds = 10.5), "`nrounds`")
   expect_error(gbmixed_control(nrounds = c(1, 2)), "`nrounds`.*length 2")
   expect_error(gbmixed_control(nrounds = "100"), "`nrounds`.*\"100\"")

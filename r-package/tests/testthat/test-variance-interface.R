@@ -222,8 +222,10 @@ test_that("intervals use z'P_i z + R(x) for existing clusters and z'G(w) z + R(x
 })
 
 test_that("weighted training rows have residual variance R(x) / w", {
-  w <- rep(c(1, 4), length.out = nrow(iface))
-  fw <- gbmixed(y ~ x1 + (1 | id), iface, dispformula = ~ x3, weights = w, control = iface_ctl())
+  # (a vector of weights; `iface` has a column `w`, which a bare `weights = w` would name, as in lme4)
+  wts <- rep(c(1, 4), length.out = nrow(iface))
+  w <- wts
+  fw <- gbmixed(y ~ x1 + (1 | id), iface, dispformula = ~ x3, weights = wts, control = iface_ctl())
   expect_equal(predict(fw, type = "disp"), fw$fitted_disp / w)
   expect_equal(predict(fw, iface, type = "disp"), fw$fitted_disp, tolerance = 1e-10)
   pi <- predict(fw, interval = "prediction")
