@@ -55,6 +55,7 @@ cate <- function(object, ...) UseMethod("cate")
 #' @rdname cate
 #' @export
 cate.gbmixed <- function(object, newdata = NULL, level = 0.95, by_cluster = FALSE, average = FALSE, ...) {
+  check_dots(...)
   trt <- object$treatment
   if (is.null(trt)) {
     stop_arg("this fit has no treatment: refit with gbmixed(..., treatment = \"<0/1 column>\") to use cate().")

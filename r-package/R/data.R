@@ -79,6 +79,7 @@ subset_frame <- function(frame, rows) {
   if (!is.null(frame$cov)) out$cov$w <- frame$cov$w[used + 1L, , drop = FALSE]
   if (!is.null(frame$treatment)) out$treatment <- frame$treatment
   if (!is.null(frame$treat)) out$treat <- frame$treat[rows]
+  if (!is.null(frame$offset)) out$offset <- frame$offset[rows]
   if (!is.null(frame$between_means)) out$between_means <- frame$between_means[used + 1L, , drop = FALSE]
   out
 }

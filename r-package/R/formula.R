@@ -67,8 +67,12 @@ parse_gbmixed_formula <- function(formula, data, exclude = character()) {
       paste0("`", inter, "`", collapse = ", "), " (trees find interactions themselves)."
     )
   }
+  offsets <- list()
   if (!is.null(attr(fixed_terms, "offset"))) {
-    stop_arg("offset() terms are not supported in `formula`.")
+    # offset(expr) terms: known parts of the mean, added to f (evaluated in newdata for predictions too)
+    vars <- as.list(attr(fixed_terms, "variables"))[-1L]
+    offsets <- lapply(vars[attr(fixed_terms, "offset")], function(v) v[[2L]])
+    features <- setdiff(features, vapply(vars[attr(fixed_terms, "offset")], deparse1, ""))
   }
   if (as.character(group) %in% features) {
     stop_arg("the grouping factor `", as.character(group), "` cannot also be a covariate in the fixed part.")
@@ -82,6 +86,7 @@ parse_gbmixed_formula <- function(formula, data, exclude = character()) {
     re_vars = re_vars,
     group = as.character(group),
     diagonal = diagonal,
+    offsets = offsets,
     env = env
   )
 }

@@ -92,6 +92,17 @@
 #' @param weights `NULL`, the name of a column of `data`, or a numeric vector of positive precision weights
 #'   (the residual variance of row \eqn{j} is \eqn{R(x_j) / w_j}, as in [lme4::lmer()]).
 #' @param control settings made by [gbmixed_control()].
+#' @param subset an optional condition on the rows of `data` (evaluated in it, as in [stats::lm()] and
+#'   [lme4::lmer()]): a logical vector (`NA` counts as `FALSE`) or row numbers.
+#' @param na.action `NULL` (the default): no row is dropped -- a missing response, grouping factor, random-effects
+#'   column, weight or treatment is an error, and a missing covariate of a tree part is learned as missing.
+#'   `na.omit` drops the rows with a missing value in any variable of the model, with a message saying how many
+#'   and where; `na.fail` refuses any missing value; `na.pass` is the default. `na.exclude` is refused (fitted
+#'   values are not padded with `NA`).
+#' @param offset `NULL`, or a known part of the mean added to \eqn{f}: the name of a column of `data` (bare or
+#'   quoted) or a numeric vector with one value per row. `offset(x)` terms in `formula` do the same and add up
+#'   with it. Predictions for `newdata` add the offset of its rows (a vector offset cannot be predicted: give a
+#'   column then); fitted values and residuals are about the response itself, as in [lme4::lmer()].
 #' @param validation_data `NULL`, or a data frame of held-out data (with the response, covariates, grouping
 #'   factor and, if `weights` names a column, that column) whose marginal negative log-likelihood is recorded
 #'   every round, as LightGBM's `valids` or xgboost's `watchlist`; used for early stopping with
@@ -136,9 +147,15 @@
 #'                                         early_stopping_rounds = 10, seed = 1))
 #' c(rounds_run = es$rounds_run, best_round = es$best_round)
 gbmixed <- function(formula, data, dispformula = ~1, covformula = ~1, treatment = NULL, weights = NULL,
-                    control = gbmixed_control(), validation_data = NULL) {
+                    control = gbmixed_control(), validation_data = NULL, subset = NULL, na.action = NULL,
+                    offset = NULL) {
   call <- match.call()
   require_engine()
+  check_is_data_frame(data, "data")
+  # subset, as lm()/lmer(): evaluated in data
+  sub <- eval(substitute(subset), data, parent.frame())
+  if (!is.null(sub)) data <- subset_rows(data, sub)
+  offset <- column_or_value(substitute(offset), data, parent.frame(), "offset")
   # bare column names, as lme4 and glmmTMB take them: weights = wt, treatment = trt
   weights <- column_or_value(substitute(weights), data, parent.frame(), "weights")
   treatment <- column_or_value(substitute(treatment), data, parent.frame(), "treatment")
@@ -153,7 +170,8 @@ gbmixed <- function(formula, data, dispformula = ~1, covformula = ~1, treatment 
              "(e.g. 0.2) in the control ",
              "settings, or pass `validation_data`.")
   }
-  prep <- prepare_gbmixed(formula, data, dispformula, covformula, treatment, weights, control)
+  data <- apply_na_action(na.action, data, formula, dispformula, covformula, treatment, weights, offset)
+  prep <- prepare_gbmixed(formula, data, dispformula, covformula, treatment, weights, control, offset)
   seed <- control$seed %||% sample.int(.Machine$integer.max, 1L)
   frame <- prep$frame
   train <- frame
@@ -170,8 +188,55 @@ gbmixed <- function(formula, data, dispformula = ~1, covformula = ~1, treatment 
   fit_gbmixed_frames(prep, train, valid, control, seed, call)
 }
 
+# `subset` as lm() takes it: a logical vector (NA = FALSE) or row indices.
+subset_rows <- function(data, sub) {
+  n <- nrow(data)
+  if (is.logical(sub)) {
+    if (length(sub) != n) stop_arg("`subset` is a logical vector of length ", length(sub), ", not ", n, " (the rows).")
+    return(data[!is.na(sub) & sub, , drop = FALSE])
+  }
+  if (is.numeric(sub) && all(is.finite(sub)) && all(sub == round(sub)) && all(abs(sub) <= n)) {
+    return(data[sub, , drop = FALSE])
+  }
+  stop_arg("`subset` must be a logical condition on the rows of `data` or row numbers, not ", show_value(sub), ".")
+}
+
+# na.action: NULL (the default) keeps every row -- a missing response, grouping factor, random-effects column,
+# weight or treatment is an error, a missing covariate of a tree part is learned as missing; na.omit drops the
+# rows with a missing value in any variable of the model (with a message saying how many); na.fail refuses any.
+# na.exclude is refused: it would pad fitted() and residuals(), which this package does not.
+apply_na_action <- function(na.action, data, formula, dispformula, covformula, treatment, weights, offset) {
+  if (is.null(na.action)) return(data)
+  name <- if (is.function(na.action)) {
+    hit <- vapply(list(stats::na.omit, stats::na.fail, stats::na.exclude, stats::na.pass),
+                  function(f) identical(f, na.action), logical(1))
+    c("na.omit", "na.fail", "na.exclude", "na.pass")[hit][1L]
+  } else if (is.character(na.action) && length(na.action) == 1L) na.action else NA_character_
+  if (is.na(name) || !name %in% c("na.omit", "na.fail", "na.pass", "na.exclude")) {
+    stop_arg("`na.action` must be NULL, na.omit, na.fail or na.pass, not ", show_value(na.action), ".")
+  }
+  if (name == "na.exclude") {
+    stop_arg("na.action = na.exclude is not supported (gbmixed's fitted() and residuals() are not padded ",
+             "with NA); use na.omit, which drops the rows and says how many.")
+  }
+  if (name == "na.pass") return(data)
+  vars <- unique(c(all.vars(formula), all.vars(dispformula), all.vars(covformula),
+                   if (is.character(treatment)) treatment, if (is.character(weights)) weights,
+                   if (is.character(offset)) offset))
+  vars <- intersect(vars, names(data))
+  bad <- !stats::complete.cases(data[vars])
+  if (!any(bad)) return(data)
+  counts <- vapply(vars, function(v) sum(is.na(data[[v]])), numeric(1))
+  counts <- counts[counts > 0]
+  what <- paste0("`", names(counts), "` (", counts, ")", collapse = ", ")
+  if (name == "na.fail") stop_arg("missing values (na.action = na.fail): ", what, ".")
+  message("gbmixed: dropped ", sum(bad), " of ", nrow(data), " rows with missing values (na.action = na.omit): ",
+          what, ".")
+  data[!bad, , drop = FALSE]
+}
+
 # Parse the formulas and build the frame of all rows of `data` (clusters coded over all of them).
-prepare_gbmixed <- function(formula, data, dispformula, covformula, treatment, weights, control) {
+prepare_gbmixed <- function(formula, data, dispformula, covformula, treatment, weights, control, offset = NULL) {
   parsed <- parse_gbmixed_formula(formula, data,
                                   exclude = if (is.character(weights) && length(weights) == 1L) weights)
   disp_side <- parse_side_formula(dispformula, "dispformula", parsed$group)
@@ -193,12 +258,50 @@ prepare_gbmixed <- function(formula, data, dispformula, covformula, treatment, w
   }
   frame$treatment <- build_treatment(treatment, parsed, data, frame)
   if (!is.null(frame$treatment)) frame <- split_treatment(frame)
+  frame$offset <- evaluate_offset(parsed, offset, data, frame$nobs, "data")
+  frame$offset_arg <- if (is.character(offset) && length(offset) == 1L) offset else if (!is.null(offset)) "<vector>"
+  if (!is.null(frame$offset)) frame$y <- frame$y - frame$offset   # the engine fits y - offset
   if (use_between(control)) frame <- add_between(frame)
   if (length(unique(frame$y)) == 1L) {
     warning("the response `", frame$response, "` is constant (", format(frame$y[1L]), "): there is no variance ",
             "to split between clusters and residuals, so both stay at their lower bounds.", call. = FALSE)
   }
   list(parsed = parsed, frame = frame, disp_side = disp_side, cov_side = cov_side)
+}
+
+# The offset of newdata's rows for a fit with one (0 otherwise): its offset() terms and its `offset` column; a
+# vector given as `offset` has no values for new rows.
+newdata_offset <- function(object, newdata, n, arg = "newdata") {
+  if (is.null(object$offset)) return(0)
+  if (identical(object$offset_arg, "<vector>")) {
+    stop_arg("this fit's `offset` was given as a vector, which has no values for the rows of `", arg, "`; refit ",
+             "with the offset as a column name or an offset() term in the formula.")
+  }
+  arg_col <- if (!is.null(object$offset_arg)) object$offset_arg
+  evaluate_offset(list(offsets = object$offset_exprs, env = object$env), arg_col, newdata, n, arg)
+}
+
+# The offset of each row: the offset() terms of the formula plus the `offset` argument (a column name or a
+# numeric vector), or NULL when there is none.
+evaluate_offset <- function(parsed, offset, data, n, arg) {
+  parts <- lapply(parsed$offsets, function(e) eval(e, data, parsed$env))
+  if (!is.null(offset)) {
+    parts <- c(parts, list(if (is.character(offset) && length(offset) == 1L) {
+      if (!offset %in% names(data)) stop_arg("offset column `", offset, "` not found in `", arg, "`.")
+      data[[offset]]
+    } else offset))
+  }
+  if (!length(parts)) return(NULL)
+  total <- numeric(n)
+  for (p in parts) {
+    if (!is.numeric(p) || length(p) != n) {
+      stop_arg("an offset must be numeric with one value per row of `", arg, "` (", n, "), not ", show_value(p), ".")
+    }
+    k <- sum(!is.finite(p))
+    if (k > 0) stop_arg("the offset has ", k, " missing or infinite values in `", arg, "`.")
+    total <- total + p
+  }
+  total
 }
 
 # An argument given as a bare name: the name of a column of data if there is one (weights = wt), else its value in
@@ -293,6 +396,10 @@ build_validation_frame <- function(prep, vdata, weights, control) {
                 disp = frame$disp, cov = frame$cov, control = control)
   y <- eval(parsed$response, vdata, parsed$env)
   check_response(y, frame$response, n)
+  if (!is.null(frame$offset)) {
+    y <- y - newdata_offset(list(offset_exprs = parsed$offsets, offset_arg = frame$offset_arg, env = parsed$env,
+                                 offset = frame$offset), vdata, n, "validation_data")
+  }
   group <- vdata[[parsed$group]]
   w <- if (is.null(weights)) rep(1, n) else vdata[[weights]]
   na_counts <- c(stats::setNames(sum(is.na(y)), frame$response), stats::setNames(sum(is.na(group)), parsed$group),
@@ -575,13 +682,16 @@ new_gbmixed <- function(model, parsed, frame, control, seed, call) {
     importance_cate = if (!is.null(frame$treat)) stats::setNames(jcall(model, "[D", "importanceCate"), names(frame$features)),
     nrounds = jcall(model, "I", "nrounds"),
     nobs = frame$nobs,
-    y = frame$y,
+    y = frame$y + (frame$offset %||% 0),
+    offset = frame$offset,
+    offset_arg = frame$offset_arg,
+    offset_exprs = parsed$offsets,
     weights = frame$weights,
     x = frame$x,
     nlevels = frame$nlevels,
     z = frame$z,
     cluster = frame$cluster,
-    fitted_fixed = fixed,
+    fitted_fixed = fixed + (frame$offset %||% 0),
     fitted_random = random,
     loss = loss,
     loglik = loglik,

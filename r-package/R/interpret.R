@@ -31,6 +31,7 @@ importance <- function(object, ...) UseMethod("importance")
 #' @rdname importance
 #' @export
 importance.gbmixed <- function(object, part = c("mean", "disp", "cov", "cate"), ...) {
+  check_dots(...)
   part <- match.arg(part)
   info <- part_info(object, part)
   imp <- switch(part, mean = object$importance, disp = object$importance_disp, cov = object$importance_cov,
@@ -100,6 +101,7 @@ partial_dependence <- function(object, ...) UseMethod("partial_dependence")
 #' @export
 partial_dependence.gbmixed <- function(object, var, part = c("mean", "disp", "cov", "cate"), grid = NULL,
                                        n = 50, ...) {
+  check_dots(...)
   part <- match.arg(part)
   info <- part_info(object, part)
   k <- resolve_part_var(var, info, part)

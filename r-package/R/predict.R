@@ -151,10 +151,12 @@ predict.gbmixed <- function(object, newdata = NULL,
   }
   if (partial) z[, !keep_re] <- 0               # z'b over the random effects re.form names only
   if (se.fit) {
-    fit <- engine_predict(object, x, rep(-1L, n), z, xdisp, wcov, treat)$fixed
+    fit <- engine_predict(object, x, rep(-1L, n), z, xdisp, wcov, treat)$fixed +
+      if (is.null(newdata)) object$offset %||% 0 else newdata_offset(object, newdata, n)
     return(list(fit = fit, se.fit = jackknife_se(object, 0L, x, treat)))
   }
   pr <- engine_predict(object, x, cluster, z, xdisp, wcov, treat)
+  pr$fixed <- pr$fixed + if (is.null(newdata)) object$offset %||% 0 else newdata_offset(object, newdata, n)
   fit <- switch(type,
     fixed = pr$fixed,
     random = pr$random,

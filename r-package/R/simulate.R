@@ -109,7 +109,8 @@ simulation_parts <- function(object, newdata, population, allow.new.levels) {
   k <- nlevels(f)
   first <- match(seq_len(k), cluster)
   known <- codes[first]                        # training code of each simulated cluster, -1 if new
-  fixed <- engine_predict(object, nd$x, rep(-1L, n), matrix(0, n, q), treat = nd$treat)$fixed
+  fixed <- engine_predict(object, nd$x, rep(-1L, n), matrix(0, n, q), treat = nd$treat)$fixed +
+    newdata_offset(object, newdata, n)
   # G(w) of each simulated cluster, from its first row (rows of known clusters may omit the w columns)
   G <- if (is.null(object$cov)) {
     array(object$G, c(q, q, k))

@@ -243,6 +243,7 @@ heldout_loglik <- function(object, newdata) {
   y <- eval(str2lang(object$response), newdata, object$env %||% parent.frame())
   check_response(y, object$response, n)
   if (anyNA(y) || any(!is.finite(y))) stop_arg("the response `", object$response, "` in `newdata` must be finite.")
+  y <- y - newdata_offset(object, newdata, n)
   nd <- build_newdata_frame(object, newdata, need_z = TRUE, need_cluster = FALSE, new_clusters = TRUE,
                             need_treatment = TRUE)
   cl <- factor(newdata[[object$group]])

@@ -99,3 +99,39 @@ test_that("newdata's covformula values for a known cluster are not used, and a w
                  "other values of the covformula columns for 1 cluster seen in training \\(\"c1\"\\)")
   expect_equal(p, suppressWarnings(predict(g, d[1:2, ], interval = "prediction")), ignore_attr = TRUE)
 })
+
+test_that("subset, na.action and offset (argument or offset() term) as in lmer", {
+  d <- sleep
+  d$o <- 3 * d$Days
+  d$Reaction[c(5, 17)] <- NA
+  ctl <- gbmixed_control(learner = "linear", learning_rate = 1, nrounds = 200, progress = FALSE)
+  tight <- lme4::lmerControl(optimizer = "bobyqa", optCtrl = list(rhoend = 1e-12))
+  fm <- lme4::lmer(Reaction ~ Days + offset(o) + (Days | Subject), d, REML = FALSE, na.action = na.omit,
+                   control = tight)
+  expect_message(g <- gbmixed(Reaction ~ Days + offset(o) + (Days | Subject), d, na.action = na.omit, control = ctl),
+                 "dropped 2 of 180 rows with missing values \\(na.action = na.omit\\): `Reaction` \\(2\\)")
+  expect_equal(as.numeric(logLik(g)), as.numeric(logLik(fm)), tolerance = 1e-8)
+  expect_equal(unname(g$coefficients), unname(lme4::fixef(fm)), tolerance = 1e-6)
+  # predictions add the offset of newdata's rows; residuals are about y itself
+  expect_equal(predict(g, d[1:3, ]), unname(predict(fm, d[1:3, ])), tolerance = 1e-6)
+  expect_equal(residuals(g), unname(residuals(fm)), tolerance = 1e-5)
+  # the same offset as an argument (a bare column name)
+  g2 <- suppressMessages(gbmixed(Reaction ~ Days + (Days | Subject), d, offset = o, na.action = na.omit,
+                                 control = ctl))
+  expect_equal(fitted(g2), fitted(g), tolerance = 1e-12)
+  v <- suppressMessages(gbmixed(Reaction ~ Days + (Days | Subject), d[!is.na(d$Reaction), ],
+                                offset = d$o[!is.na(d$Reaction)], control = ctl))
+  expect_error(predict(v, d[1:2, ]), "`offset` was given as a vector, which has no values for the rows")
+  # subset: a condition on the rows of data
+  g3 <- suppressMessages(gbmixed(Reaction ~ Days + (Days | Subject), d, subset = Days > 1, na.action = "na.omit",
+                                 control = ctl))
+  fm3 <- lme4::lmer(Reaction ~ Days + (Days | Subject), d, subset = Days > 1, REML = FALSE, control = tight)
+  expect_identical(nobs(g3), nobs(fm3))
+  expect_equal(as.numeric(logLik(g3)), as.numeric(logLik(fm3)), tolerance = 1e-8)
+  expect_error(gbmixed(Reaction ~ Days + (Days | Subject), d, na.action = na.fail, control = ctl),
+               "missing values \\(na.action = na.fail\\): `Reaction` \\(2\\)")
+  expect_error(gbmixed(Reaction ~ Days + (Days | Subject), d, na.action = na.exclude, control = ctl),
+               "na.exclude is not supported")
+  # the default keeps every row: a missing response is an error
+  expect_error(gbmixed(Reaction ~ Days + (Days | Subject), d, control = ctl), "missing values \\(NA\\)")
+})
