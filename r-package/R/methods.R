@@ -34,6 +34,7 @@ lme4::VarCorr
 #' head(re$Subject)
 #' dim(attr(re$Subject, "postVar"))
 ranef.gbmixed <- function(object, condVar = TRUE, drop = FALSE, ...) {
+  check_dots(...)
   b <- as.data.frame(object$ranef, check.names = FALSE)
   if (isTRUE(condVar)) attr(b, "postVar") <- unname(object$ranef_cov)
   if (isTRUE(drop) && ncol(b) == 1L) {
@@ -92,6 +93,7 @@ ranef.gbmixed <- function(object, condVar = TRUE, drop = FALSE, ...) {
 #' VarCorr(gfit)                       # G averaged over the clusters
 #' VarCorr(gfit, newdata = data.frame(w = c(0.1, 0.9)))$G
 VarCorr.gbmixed <- function(x, sigma = 1, newdata = NULL, ...) {
+  check_dots(...)
   if (!is.null(newdata)) return(varcorr_rows(x, newdata))
   G <- x$G
   sd <- sqrt(diag(G))
@@ -122,9 +124,16 @@ varcorr_rows <- function(object, newdata) {
             class = "VarCorr_rows.gbmixed")
 }
 
+#' @rdname VarCorr.gbmixed
+#' @param digits number of significant digits.
+#' @param comp the columns to print, as lme4's `print()` of `VarCorr()`: any non-empty subset of `"Variance"` and
+#'   `"Std.Dev."` (abbreviations allowed), in the order given; correlations are shown for correlated effects.
+#'   The default shows both.
 #' @export
-print.VarCorr.gbmixed <- function(x, digits = max(3L, getOption("digits") - 2L), ...) {
-  print(format_varcorr(x, digits), quote = FALSE, right = FALSE, row.names = FALSE)
+print.VarCorr.gbmixed <- function(x, digits = max(3L, getOption("digits") - 2L), comp = c("Variance", "Std.Dev."),
+                                  ...) {
+  check_dots(...)
+  print(format_varcorr(x, digits, comp), quote = FALSE, right = FALSE, row.names = FALSE)
   avg <- attr(x, "averaged")
   if (isTRUE(avg[["G"]])) {
     cat(" ", names(x), ": average of G(w) over the ", attr(x, "nclusters"), " training clusters\n", sep = "")
@@ -135,6 +144,7 @@ print.VarCorr.gbmixed <- function(x, digits = max(3L, getOption("digits") - 2L),
 
 #' @export
 print.VarCorr_rows.gbmixed <- function(x, digits = max(3L, getOption("digits") - 2L), ...) {
+  check_dots(...)
   G <- x$G
   q <- dim(G)[1L]
   nm <- dimnames(G)[[1L]]
@@ -149,7 +159,19 @@ print.VarCorr_rows.gbmixed <- function(x, digits = max(3L, getOption("digits") -
   invisible(x)
 }
 
-format_varcorr <- function(vc, digits) {
+# The table print() shows: Groups, Name, the columns of `comp` (lme4's formatVC(): "Variance" and/or "Std.Dev.",
+# partial matching, in the order given), and the correlations of correlated effects.
+format_varcorr <- function(vc, digits, comp = c("Variance", "Std.Dev.")) {
+  avail <- c("Variance", "Std.Dev.")
+  if (!is.character(comp) || !length(comp) || anyNA(comp)) {
+    stop_arg("`comp` must name the columns to show: \"Variance\", \"Std.Dev.\" or both, not ", show_value(comp), ".")
+  }
+  k <- pmatch(comp, avail, duplicates.ok = TRUE)
+  if (anyNA(k)) {
+    stop_arg("`comp` must be any of \"Variance\" and \"Std.Dev.\", not ", paste0("\"", comp[is.na(k)], "\"", collapse = ", "),
+             ".")
+  }
+  comp <- unique(avail[k])
   G <- vc[[1L]]
   q <- nrow(G)
   nm <- rownames(G)
@@ -158,10 +180,11 @@ format_varcorr <- function(vc, digits) {
   out <- data.frame(
     Groups = c(names(vc), rep("", q - 1L), "Residual"),
     Name = c(nm, ""),
-    Variance = format(c(diag(G), sc^2), digits = digits),
-    Std.Dev. = format(c(sd, sc), digits = digits),
     stringsAsFactors = FALSE, check.names = FALSE
   )
+  for (cc in comp) {
+    out[[cc]] <- format(if (cc == "Variance") c(diag(G), sc^2) else c(sd, sc), digits = digits)
+  }
   if (q > 1L && !isTRUE(attr(vc, "diagonal"))) {
     corr <- attr(G, "correlation")
     cc <- matrix("", q + 1L, q - 1L)
@@ -190,6 +213,7 @@ format_varcorr <- function(vc, digits) {
 #'                                          seed = 1))
 #' fixef(fit)
 fixef.gbmixed <- function(object, ...) {
+  check_dots(...)
   if (is.null(object$coefficients)) {
     stop("fixef() is available only for fits with learner = \"linear\"; this fit's mean is an ensemble of ",
          object$control$learner, "s (use predict(type = \"fixed\") for f(x)).", call. = FALSE)
@@ -224,6 +248,7 @@ fixef.gbmixed <- function(object, ...) {
 #'                 control = gbmixed_control(nrounds = 60, learning_rate = 0.1, seed = 1))
 #' sigma(rfit, newdata = data.frame(x = c(0.1, 0.5, 0.9)))
 sigma.gbmixed <- function(object, newdata = NULL, ...) {
+  check_dots(...)
   if (is.null(newdata)) {
     if (is.null(object$disp)) return(sqrt(object$sigma2))
     return(sqrt(object$fitted_disp))
@@ -261,12 +286,16 @@ NULL
 #' @rdname gbmixed-methods
 #' @importFrom stats fitted
 #' @export
-fitted.gbmixed <- function(object, ...) object$fitted_fixed + object$fitted_random
+fitted.gbmixed <- function(object, ...) {
+  check_dots(...)
+  object$fitted_fixed + object$fitted_random
+}
 
 #' @rdname gbmixed-methods
 #' @importFrom stats residuals
 #' @export
 residuals.gbmixed <- function(object, type = c("response", "pearson"), ...) {
+  check_dots(...)
   type <- match.arg(type)
   r <- object$y - stats::fitted(object)
   if (type == "pearson") r <- r / sqrt(object$fitted_disp / object$weights)
@@ -284,11 +313,18 @@ logLik.gbmixed <- function(object, ...) {
 #' @rdname gbmixed-methods
 #' @importFrom stats nobs
 #' @export
-nobs.gbmixed <- function(object, ...) object$nobs
+nobs.gbmixed <- function(object, ...) {
+  check_dots(...)
+  object$nobs
+}
 
 #' Print and summarise a gbmixed fit
 #'
-#' `print()` shows the model and its variant (Base, RBoost, GBoost or GRBoost; see [gbmixed()]), the data
+#' `print()` shows the model and its variant (Base, RBoost, GBoost or GRBoost; see [gbmixed()]), how it was
+#' estimated ("fit by maximum likelihood" only for a linear mean with constant variance parts and no honest
+#' folds, the model `lmer(..., REML = FALSE)` fits; otherwise "fit by boosting the marginal likelihood", with
+#' "variance components from K-fold cross-fitted (honest) residuals" when `honest_folds` is on, as it is by
+#' default for trees: those variance components are not the maximum likelihood ones), the data
 #' sizes, the log-likelihood and the variance components (averaged over the data for a boosted part, with the
 #' range of \eqn{R(x)} over the training rows and of \eqn{G(w)} over the clusters). `summary()` adds the loss
 #' curve's end points, scaled residuals, quantiles of the boosted variance functions (\eqn{R(x)} over the
@@ -314,7 +350,8 @@ nobs.gbmixed <- function(object, ...) object$nobs
 #'                                           seed = 1))
 #' summary(rfit)
 print.gbmixed <- function(x, digits = max(3L, getOption("digits") - 3L), ...) {
-  cat("Gradient boosted mixed model (", x$variant, ") fit by maximum likelihood\n", sep = "")
+  check_dots(...)
+  cat("Gradient boosted mixed model (", x$variant, ") ", estimation_text(x), "\n", sep = "")
   cat(" Formula:", deparse1(x$formula), "\n")
   if (!is.null(x$disp)) cat(" Residual variance R(x):", deparse1(x$disp$formula), "\n")
   if (!is.null(x$cov)) cat(" Random-effects covariance G(w):", deparse1(x$cov$formula), "\n")
@@ -349,6 +386,7 @@ print.gbmixed <- function(x, digits = max(3L, getOption("digits") - 3L), ...) {
 #' @rdname print.gbmixed
 #' @export
 summary.gbmixed <- function(object, top = 10L, ...) {
+  check_dots(...)
   res <- stats::residuals(object, type = "pearson")
   top_of <- function(imp) {
     if (!length(imp)) return(NULL)
@@ -374,6 +412,7 @@ summary.gbmixed <- function(object, top = 10L, ...) {
     covformula = object$cov$formula,
     treatment = object$treatment$name,
     variant = object$variant,
+    estimation = estimation_text(object),
     learner = learner_text(object$control, !is.null(object$disp), !is.null(object$cov), !is.null(object$treatment)),
     nrounds = object$nrounds,
     loss = object$loss[c(1L, object$nrounds + 1L)] / object$nobs,
@@ -398,7 +437,9 @@ summary.gbmixed <- function(object, top = 10L, ...) {
 #' @rdname print.gbmixed
 #' @export
 print.summary.gbmixed <- function(x, digits = max(3L, getOption("digits") - 3L), ...) {
-  cat("Gradient boosted mixed model (", x$variant, ") fit by maximum likelihood\n", sep = "")
+  check_dots(...)
+  cat("Gradient boosted mixed model (", x$variant, ")", if (!is.null(x$estimation)) " ", x$estimation, "\n",
+      sep = "")
   cat(" Formula:", deparse1(x$formula), "\n")
   if (!is.null(x$dispformula)) cat(" Residual variance R(x):", deparse1(x$dispformula), "\n")
   if (!is.null(x$covformula)) cat(" Random-effects covariance G(w):", deparse1(x$covformula), "\n")
@@ -479,6 +520,17 @@ rounds_lines <- function(r, digits) {
                     switch(r$metric, mse = "squared error ", nll = "NLL ", rowwise = "row-wise NLL "), fmt(r$valid)))
   }
   out
+}
+
+# What the estimates are, for the first line of print() and summary(): "fit by maximum likelihood" only where the
+# fit is lmer's (REML = FALSE) -- a linear mean (not component-wise) with constant variance parts, no treatment part
+# and no honest folds; otherwise the likelihood is boosted, and with honest folds the variance components come from
+# cross-fitted residuals, which moves them away from the maximum likelihood values.
+estimation_text <- function(object) {
+  folds <- min(honest_folds_of(object$control), length(object$cluster_levels))
+  if (!is.na(model_df(object)) && folds < 2L) return("fit by maximum likelihood")
+  paste0("fit by boosting the marginal likelihood",
+         if (folds >= 2L) paste0(",\n variance components from ", folds, "-fold cross-fitted (honest) residuals"))
 }
 
 # "tree, learning rate 0.05" for a Base fit; each boosted part's learner and rate otherwise.
