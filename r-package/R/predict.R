@@ -39,9 +39,10 @@
 #'   `"confidence"` (its expected value; `type = "response"`, `"fixed"` or `"random"`).
 #' @param level coverage of the prediction intervals.
 #' @param nrounds `NULL` (the default): the rounds of the kept model -- the best validation round when early
-#'   stopping ran (see `early_stopping_rounds` in [gbmixed_control()]), otherwise all rounds. Only that model is
-#'   stored, so any other number is an error that says which rounds the fit holds; refit with
-#'   `gbmixed_control(nrounds = )` for another number of rounds.
+#'   stopping ran (see `early_stopping_rounds` in [gbmixed_control()]), otherwise all rounds. Or any number of
+#'   rounds up to that: the model as it was after that round, every part (mean, variance functions, the honest
+#'   folds' means) taken back to it and the random effects of the training clusters recomputed there. (Clusters
+#'   held out by `validation` count as new clusters at an earlier round.)
 #' @param ... not used.
 #' @return A numeric vector (a matrix for `type = "cov"` with several random effects), or with
 #'   an interval a data frame with columns `fit`, `lwr`, `upr`.
@@ -95,6 +96,10 @@ predict.gbmixed <- function(object, newdata = NULL,
              "the honest folds): use it with type = \"fixed\" or re.form = NA.")
   }
   check_predict_nrounds(nrounds, object)
+  if (!is.null(nrounds) && nrounds != object$nrounds) {
+    object <- object_at_round(object, nrounds)
+    nrounds <- NULL
+  }
   if (interval == "prediction" && type != "response") {
     stop_arg("`interval = \"prediction\"` is available only with `type = \"response\"`.")
   }
@@ -205,21 +210,64 @@ note_known_cluster_w <- function(object, wcov, cluster) {
   invisible()
 }
 
-# The fit keeps the model of one round (the best one with early stopping, else the last): predict() can use
-# that one only.
+# predict(nrounds = k): any round up to the one the fit keeps (the best with early stopping, else the last).
 check_predict_nrounds <- function(nrounds, object) {
   if (is.null(nrounds)) return(invisible(TRUE))
   check_whole(nrounds, "nrounds", min = 0)
-  if (nrounds == object$nrounds) return(invisible(TRUE))
+  if (nrounds <= object$nrounds) return(invisible(TRUE))
   kept <- if (!is.null(object$best_round) && !is.null(object$control$early_stopping_rounds)) {
-    paste0("the model at round ", object$nrounds, ", the best validation round of the ", object$rounds_run %||% "?",
+    paste0("the model up to round ", object$nrounds, ", the best validation round of the ", object$rounds_run %||% "?",
            " rounds run")
   } else {
-    paste0("the model after all ", object$nrounds, " rounds")
+    paste0("the model up to round ", object$nrounds)
   }
-  stop_arg("this fit keeps only ", kept, ", so it cannot predict with `nrounds` = ", nrounds, ". ",
-           "Leave `nrounds` NULL", if (nrounds >= 1) paste0(", or refit with gbmixed_control(nrounds = ", nrounds, ")"),
-           ".")
+  stop_arg("this fit keeps ", kept, ", so it cannot predict with `nrounds` = ", nrounds, ". ",
+           "Use `nrounds` <= ", object$nrounds, ", or refit with gbmixed_control(nrounds = ", nrounds, ").")
+}
+
+# The fit as it was after round k < object$nrounds: the engine takes every ensemble back to round k and recomputes
+# the training clusters' BLUPs at that state (Model.atRound); cached in the fit's handle. Clusters added after the
+# fit (held out by `validation`) are not part of it: their rows count as new clusters there.
+object_at_round <- function(object, k) {
+  if (k == object$nrounds) return(object)
+  h <- object$handle
+  key <- paste0("round_", k)
+  if (!is.environment(h)) h <- new.env(parent = emptyenv())
+  m <- max(object$cluster) + 1L
+  n <- object$nobs
+  cached <- h[[key]]
+  if (is.null(cached) || !inherits(cached, "jobjRef") || rJava::is.jnull(cached)) {   # (null after readRDS)
+    xdisp <- training_xdisp(object)
+    wcov <- training_wcov(object)
+    h[[key]] <- jcall(engine_model(object), .java_class$model, "atRound", jarg_int1(k), jarg_dbl(object$x),
+                      jarg_int1(n), jarg_dbl(object$y - (object$offset %||% 0)), jarg_dbl(object$weights),
+                      jarg_int(object$cluster), jarg_int1(m), jarg_dbl(object$z), jarg_dbl(xdisp), jarg_dbl(wcov),
+                      jarg_dbl(object$treat %||% numeric(0)))
+  }
+  model <- h[[key]]
+  out <- object
+  out$handle <- new.env(parent = emptyenv())
+  out$handle$model <- model
+  q <- length(object$z_names)
+  levels <- object$cluster_levels[seq_len(m)]
+  out$cluster_levels <- levels
+  out$nrounds <- as.integer(k)
+  out$ranef <- matrix(jcall(model, "[D", "ranef"), m, q, dimnames = list(levels, object$z_names))
+  out$ranef_cov <- array(jcall(model, "[D", "ranefCov"), c(q, q, m), dimnames = list(object$z_names, object$z_names, levels))
+  out$G_cluster <- array(jcall(model, "[D", "clusterCovariance"), c(q, q, m),
+                         dimnames = list(object$z_names, object$z_names, levels))
+  out$G <- matrix(jcall(model, "[D", "covariance"), q, q, dimnames = list(object$z_names, object$z_names))
+  out$loglik <- jcall(model, "D", "logLik")
+  if (!is.null(out$cov)) out$cov$w <- object$cov$w[seq_len(m), , drop = FALSE]
+  if (!is.null(out$between_means)) out$between_means <- object$between_means[seq_len(m), , drop = FALSE]
+  pr <- engine_predict(out, object$x, object$cluster, object$z, training_xdisp(object), training_wcov(object),
+                       object$treat)
+  out$fitted_fixed <- pr$fixed + (object$offset %||% 0)
+  out$fitted_random <- pr$random
+  out$fitted_disp <- jcall(model, "[D", "predictDisp", jarg_dbl(training_xdisp(object)), jarg_int1(n))
+  out$sigma2 <- mean(out$fitted_disp)     # as Model.sigma2(): the mean of R(x) over the training rows
+  out$model_bytes <- NULL      # a view for prediction, not a fit to save
+  out
 }
 
 # type = "disp": R(x) per row (training rows: R(x) / w).

@@ -140,8 +140,8 @@ test_that("bad settings", {
   expect_error(fit_bad(control = quick_control(validation = 0.95)), "holds out 19 of the 20.*smaller fraction")
   # 36. early stopping without held-out clusters (and without honest folds): error
   expect_error(fit_bad(control = quick_control(early_stopping_rounds = 5, honest_folds = 0)), "needs held-out clusters")
-  # 37. predict with an nrounds the fit does not hold: error saying which round it holds
-  expect_error(predict(fit_bad(), nrounds = 10), "keeps only the model after all 30 rounds")
+  # 37. predict with an nrounds the fit does not hold: error saying which rounds it holds
+  expect_error(predict(fit_bad(), nrounds = 40), "keeps the model up to round 30")
   # 38. deep trees with one-row leaves and tiny subsamples: fit
   expect_s3_class(fit_bad(control = gbmixed_control(nrounds = 10, max_depth = 30, min_leaf = 1, subsample = 0.01,
                                                     colsample = 0.01, seed = 1, progress = FALSE)), "gbmixed")

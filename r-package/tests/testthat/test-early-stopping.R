@@ -40,10 +40,10 @@ test_that("the kept model is the model of the best round: the same as a fit with
                tolerance = 1e-8)
 })
 
-test_that("predict uses the best round; another nrounds is a clear error", {
+test_that("predict uses the best round, or an earlier one; a later one is a clear error", {
   expect_identical(predict(es_fit, es_data, nrounds = es_fit$best_round), predict(es_fit, es_data))
   expect_error(predict(es_fit, es_data, nrounds = es_fit$rounds_run),
-               paste0("keeps only the model at round ", es_fit$best_round, ", the best validation round of the ",
+               paste0("keeps the model up to round ", es_fit$best_round, ", the best validation round of the ",
                       es_fit$rounds_run, " rounds run"))
   expect_error(predict(es_fit, nrounds = 1.5), "`nrounds` must be a single whole number")
 })

@@ -135,3 +135,32 @@ test_that("subset, na.action and offset (argument or offset() term) as in lmer",
   # the default keeps every row: a missing response is an error
   expect_error(gbmixed(Reaction ~ Days + (Days | Subject), d, control = ctl), "missing values \\(NA\\)")
 })
+
+test_that("predict(nrounds = k) is the fit as it was after round k: the same as a fit of k rounds", {
+  set.seed(3)
+  m <- 40
+  d <- data.frame(id = factor(rep(seq_len(m), each = 8)), x = runif(8 * m), w = runif(m)[rep(seq_len(m), each = 8)],
+                  trt = rbinom(8 * m, 1, 0.5))
+  d$y <- sin(3 * d$x) + d$trt * (1 + d$x) + rnorm(m, sd = exp(d$w[!duplicated(d$id)]))[d$id] +
+    rnorm(8 * m, sd = exp(d$x - 1))
+  ctl <- function(n) gbmixed_control(nrounds = n, seed = 1, progress = FALSE,
+                                     learner = list(mean = "tree", disp = "spline", cov = "tree"))
+  long <- gbmixed(y ~ x + trt + (1 | id), d, dispformula = ~ x, covformula = ~ w, treatment = "trt",
+                  control = ctl(50))
+  short <- gbmixed(y ~ x + trt + (1 | id), d, dispformula = ~ x, covformula = ~ w, treatment = "trt",
+                   control = ctl(20))
+  nd <- d[c(1, 50, 300), ]
+  nd_new <- transform(nd, id = c("n1", "n2", "n3"))
+  expect_equal(predict(long, nd, nrounds = 20, interval = "prediction"), predict(short, nd, interval = "prediction"),
+               tolerance = 1e-12)
+  expect_equal(predict(long, nd_new, nrounds = 20, interval = "confidence", allow.new.levels = TRUE),
+               predict(short, nd_new, interval = "confidence", allow.new.levels = TRUE), tolerance = 1e-12)
+  expect_equal(predict(long, nrounds = 20), fitted(short), tolerance = 1e-12)
+  expect_equal(predict(long, nd, nrounds = 20, type = "disp"), predict(short, nd, type = "disp"), tolerance = 1e-12)
+  # after saveRDS / readRDS too (the rounds travel with the model's bytes)
+  f <- tempfile(fileext = ".rds")
+  saveRDS(long, f)
+  back <- readRDS(f)
+  expect_equal(predict(back, nd, nrounds = 20), predict(short, nd), tolerance = 1e-12)
+  expect_equal(predict(long, nrounds = 50), fitted(long))
+})

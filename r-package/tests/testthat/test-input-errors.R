@@ -116,8 +116,9 @@ test_that("predict refuses unseen clusters and factor levels, listing them", {
   expect_error(predict(fit, small[, c("x1", "g", "id")]), "column `t` not found in `newdata`")
   expect_error(predict(fit, small, type = "fixed", interval = "prediction"), "only with `type = \"response\"`")
   expect_error(predict(fit, small, re.form = ~ (1 | other)), "`re.form` must be NULL")
+  expect_error(predict(fit, small, nrounds = -1), "`nrounds` must be a single whole number >= 0")
   expect_error(predict(fit, small, level = 1.5), "`level` must be a single number in \\(0, 1\\)")
-  expect_error(predict(fit, small, nrounds = 5), "keeps only the model after all 30 rounds.*`nrounds` = 5")
+  expect_error(predict(fit, small, nrounds = 31), "keeps the model up to round 30.*`nrounds` = 31")
 })
 
 test_that("bad data arguments are errors", {

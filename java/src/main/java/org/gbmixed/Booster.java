@@ -153,6 +153,16 @@ public final class Booster {
         }
         crossFit = cfg.honestFolds > 0 ? new CrossFit(d, cfg, cfg.honestFolds, mean, par) : null;
         loss[0] = nll;
+        checkpoint();
+    }
+
+    /** Every ensemble records its state, so that a model can be taken back to any round (Model.atRound). */
+    private void checkpoint() {
+        mean.mu.checkpoint();
+        if (mean.tau != null) mean.tau.checkpoint();
+        rhoEns.checkpoint();
+        for (Ensemble t : thetaEns) t.checkpoint();
+        if (crossFit != null) crossFit.checkpoint();
     }
 
     /** rho and theta from the ensembles' intercepts (all parts constant at the start). */
@@ -284,6 +294,7 @@ public final class Booster {
         while (rounds < stop && !stopped) {
             round();
             rounds++;
+            checkpoint();
             if (rounds >= loss.length) {
                 loss = Arrays.copyOf(loss, loss.length * 2);
                 validLoss = Arrays.copyOf(validLoss, loss.length);

@@ -36,6 +36,23 @@ public final class Config {
     final int maxDepthCate;
     final Learner learnerCate;
 
+    /** This configuration with another thread count (the replicates of a bootstrap run one thread each). */
+    Config withThreads(int t) {
+        return new Config(this, t);
+    }
+
+    private Config(Config o, int t) {
+        nrounds = o.nrounds; learningRate = o.learningRate; learner = o.learner; maxDepth = o.maxDepth;
+        minLeaf = o.minLeaf; maxBins = o.maxBins; exactSplits = o.exactSplits; seed = o.seed; threads = t;
+        learningRateDisp = o.learningRateDisp; learningRateCov = o.learningRateCov; learnerDisp = o.learnerDisp;
+        learnerCov = o.learnerCov; minLeafCov = o.minLeafCov; honestFolds = o.honestFolds;
+        earlyStoppingRounds = o.earlyStoppingRounds; componentwise = o.componentwise; subsample = o.subsample;
+        colsample = o.colsample; splineDf = o.splineDf; splineKnots = o.splineKnots; newton = o.newton;
+        clusterSplits = o.clusterSplits; cateStoppingRounds = o.cateStoppingRounds; stoppingMetric = o.stoppingMetric;
+        minLeafClusters = o.minLeafClusters; learningRateCate = o.learningRateCate; maxDepthCate = o.maxDepthCate;
+        learnerCate = o.learnerCate;
+    }
+
     private Config(Builder b) {
         nrounds = b.nrounds;
         learningRate = b.learningRate;

@@ -100,6 +100,14 @@ final class CrossFit {
         return total;
     }
 
+    /** Checkpoints of every auxiliary mean's ensembles (see Ensemble.checkpoint). */
+    void checkpoint() {
+        for (MeanPart p : parts) {
+            p.mu.checkpoint();
+            if (p.tau != null) p.tau.checkpoint();
+        }
+    }
+
     /** Stops the shape of every auxiliary mean's treatment-effect part (see {@link MeanPart#stopTauShape}). */
     void stopTauShape() {
         for (MeanPart p : parts) p.stopTauShape();

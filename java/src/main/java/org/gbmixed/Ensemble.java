@@ -22,6 +22,14 @@ final class Ensemble {
     final double lower, upper;
     /** Multiplies the whole sum (level steps of an off-diagonal Cholesky entry); 1 otherwise. */
     double scale = 1;
+    /**
+     * The state after each round (checkpoint r = after round r, 0 = the start): {intercept, scale, number of
+     * trees}, and the cumulative linear and additive coefficients, so that {@link #at} can give the ensemble of
+     * any earlier round.
+     */
+    List<double[]> marks = new ArrayList<>();
+    List<double[]> linearMarks = new ArrayList<>();
+    List<double[][]> additiveMarks = new ArrayList<>();
 
     Ensemble(int[] nlevels, double intercept, double lower, double upper) {
         this(nlevels, intercept, new ArrayList<>(), null, lower, upper);
@@ -41,10 +49,43 @@ final class Ensemble {
         Ensemble e = new Ensemble(nlevels.clone(), intercept, new ArrayList<>(trees), linear == null ? null : linear.clone(), lower, upper);
         e.specs = specs;
         e.scale = scale;
-        if (additive != null) {
-            e.additive = new double[additive.length][];
-            for (int k = 0; k < additive.length; k++) e.additive[k] = additive[k] == null ? null : additive[k].clone();
-        }
+        e.additive = copyAdditive(additive);
+        e.marks = new ArrayList<>(marks);
+        e.linearMarks = new ArrayList<>(linearMarks);
+        e.additiveMarks = new ArrayList<>(additiveMarks);
+        return e;
+    }
+
+    private static double[][] copyAdditive(double[][] a) {
+        if (a == null) return null;
+        double[][] c = new double[a.length][];
+        for (int k = 0; k < a.length; k++) c[k] = a[k] == null ? null : a[k].clone();
+        return c;
+    }
+
+    /** Records the current state as the next checkpoint (the booster calls it at the start and after each round). */
+    void checkpoint() {
+        marks.add(new double[] {intercept, scale, trees.size()});
+        linearMarks.add(linear == null ? null : linear.clone());
+        additiveMarks.add(copyAdditive(additive));
+    }
+
+    /** Checkpoints recorded (rounds + 1 for a booster's ensemble). */
+    int checkpoints() { return marks.size(); }
+
+    /** The ensemble as it was at checkpoint r (after round r), with the checkpoints up to it. */
+    Ensemble at(int r) {
+        if (r < 0 || r >= marks.size())
+            throw new IllegalArgumentException("round " + r + ": this ensemble holds rounds 0.." + (marks.size() - 1));
+        double[] mk = marks.get(r);
+        Ensemble e = new Ensemble(nlevels.clone(), mk[0], new ArrayList<>(trees.subList(0, (int) mk[2])),
+                linearMarks.get(r) == null ? null : linearMarks.get(r).clone(), lower, upper);
+        e.scale = mk[1];
+        e.additive = copyAdditive(additiveMarks.get(r));
+        e.specs = e.additive == null ? null : specs;
+        e.marks = new ArrayList<>(marks.subList(0, r + 1));
+        e.linearMarks = new ArrayList<>(linearMarks.subList(0, r + 1));
+        e.additiveMarks = new ArrayList<>(additiveMarks.subList(0, r + 1));
         return e;
     }
 
@@ -110,6 +151,28 @@ final class Ensemble {
                 if (additive[k] != null) for (double v : additive[k]) out.writeDouble(v);
             }
         }
+        out.writeInt(marks.size());
+        for (int r = 0; r < marks.size(); r++) {
+            for (double v : marks.get(r)) out.writeDouble(v);
+            writeNullable(out, linearMarks.get(r));
+            double[][] a = additiveMarks.get(r);
+            out.writeInt(a == null ? -1 : a.length);
+            if (a != null) for (double[] c : a) writeNullable(out, c);
+        }
+    }
+
+    private static void writeNullable(DataOutputStream out, double[] a) throws IOException {
+        out.writeInt(a == null ? -1 : a.length);
+        if (a != null) for (double v : a) out.writeDouble(v);
+    }
+
+    private static double[] readNullable(DataInputStream in) throws IOException {
+        int n = in.readInt();
+        if (n < -1 || n > (1 << 26)) throw new IOException("bad array length " + n);
+        if (n < 0) return null;
+        double[] a = new double[n];
+        for (int i = 0; i < n; i++) a[i] = in.readDouble();
+        return a;
     }
 
     static Ensemble read(DataInputStream in) throws IOException {
@@ -141,6 +204,19 @@ final class Ensemble {
                     for (int j = 0; j < len; j++) e.additive[k][j] = in.readDouble();
                 }
             }
+        }
+        int nm = in.readInt();
+        if (nm < 0 || nm > (1 << 24)) throw new IOException("bad checkpoint count " + nm);
+        for (int r = 0; r < nm; r++) {
+            double[] mk = {in.readDouble(), in.readDouble(), in.readDouble()};
+            if (mk[2] < 0 || mk[2] > trees.size()) throw new IOException("bad checkpoint tree count " + mk[2]);
+            e.marks.add(mk);
+            e.linearMarks.add(readNullable(in));
+            int na = in.readInt();
+            if (na < -1 || na > p) throw new IOException("bad checkpoint smoother count " + na);
+            double[][] a = na < 0 ? null : new double[na][];
+            for (int k = 0; k < na; k++) a[k] = readNullable(in);
+            e.additiveMarks.add(a);
         }
         return e;
     }

@@ -54,6 +54,22 @@ public final class GBMixed {
         return new Booster(d, config);
     }
 
+    /**
+     * Refits to nsim responses on the same data (ys: nrow x nsim column-major, e.g. simulated from a fitted model
+     * for a parametric bootstrap), in parallel over config's threads, each replicate boosted with config on one
+     * thread. Returns nsim rows of [G (q x q column-major), sigma^2, logLik, linear coefficients (learner
+     * "linear" only)], row r at r * (q*q + 2 + ncoef). Other arguments as the full {@link #booster} form.
+     */
+    public static double[] refits(double[] x, int nrow, int ncol, int[] nlevels, double[] ys, int nsim,
+                                  double[] weights, int[] cluster, int nclusters, double[] z, int q, boolean diagonalG,
+                                  double[] xdisp, int ncolDisp, int[] nlevelsDisp,
+                                  double[] wcov, int ncolCov, int[] nlevelsCov, double[] treatment, int ncolCate,
+                                  Config config) {
+        if (config == null) throw new IllegalArgumentException("config is null");
+        return Refits.run(x, nrow, ncol, nlevels, ys, nsim, weights, cluster, nclusters, z, q, diagonalG, xdisp,
+                ncolDisp, nlevelsDisp, wcov, ncolCov, nlevelsCov, treatment, ncolCate, config);
+    }
+
     /** booster(...), then all nrounds rounds, then the model. */
     public static Model fit(double[] x, int nrow, int ncol, int[] nlevels, double[] y, double[] weights,
                             int[] cluster, int nclusters, double[] z, int q, boolean diagonalG, Config config) {

@@ -302,6 +302,32 @@ public final class Model {
         return new NewClusters(lik, nll);
     }
 
+    /**
+     * This model as it was after round r (r <= nrounds()): every ensemble taken back to its checkpoint r, and the
+     * BLUPs and posterior covariances of the clusters of the given data (the fit's training rows, codes
+     * 0..nclusters-1) recomputed at that state. Loss histories are kept; fitted* arrays are not.
+     */
+    public Model atRound(int r, double[] x, int nrow, double[] y, double[] weights, int[] cluster, int nclusters,
+                         double[] z, double[] xdisp, double[] wcov, double[] treatment) {
+        if (r < 0 || r > roundsUsed)
+            throw new IllegalArgumentException("round = " + r + ": this model holds rounds 0.." + roundsUsed);
+        if (mean.checkpoints() <= r)
+            throw new IllegalStateException("this model has no record of round " + r + " (saved by an older engine)");
+        Ensemble[] th = new Ensemble[theta.length];
+        for (int t = 0; t < th.length; t++) th[t] = theta[t].at(r);
+        Ensemble[][] jk = new Ensemble[jack.length][];
+        for (int k = 0; k < jk.length; k++)
+            jk[k] = new Ensemble[] {jack[k][0].at(r), jack[k][1] == null ? null : jack[k][1].at(r)};
+        Model base = new Model(variant, learner, mean.at(r), tau == null ? null : tau.at(r), centre, jk, rho.at(r), th,
+                q, lc.diagonal, 0, nobs, new double[0], new double[0], new double[0], loss, validLoss, r, logLik,
+                impMean, impTau, impDisp, impCov, null, null, null);
+        double[] gNew = new double[nclusters * q * q];
+        NewClusters nc = base.newClusters(x, nrow, y, weights, cluster, nclusters, z, xdisp, wcov, treatment, gNew);
+        return new Model(variant, learner, base.mean, base.tau, centre, jk, base.rho, th, q, lc.diagonal, nclusters, nobs,
+                nc.lik.bhat, nc.lik.post, gNew, loss, validLoss, r, -nc.nll - 0.5 * nrow * Math.log(2 * Math.PI),
+                impMean, impTau, impDisp, impCov, null, null, null);
+    }
+
     private static double[] concat(double[] a, double[] b) {
         double[] c = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, c, a.length, b.length);
