@@ -359,7 +359,8 @@ print.gbmixed <- function(x, digits = max(3L, getOption("digits") - 3L), ...) {
   cat(" Learner: ", learner_text(x$control, !is.null(x$disp), !is.null(x$cov), !is.null(x$treatment)), "; ", x$nrounds, " rounds\n",
       sep = "")
   cat(" Data: ", x$nobs, " rows in ", length(x$cluster_levels), " clusters of ", x$group, "\n", sep = "")
-  cat(rounds_lines(rounds_info(x), digits), sep = "\n")
+  rl <- rounds_lines(rounds_info(x), digits)
+  if (length(rl)) cat(rl, sep = "\n")      # cat(character(0), sep = "\n") would print an empty line
   ll <- stats::logLik(x)
   cat(" logLik: ", format(as.numeric(ll), digits = digits + 2L), " (df = ", attr(ll, "df"), ")\n", sep = "")
   cat("Variance components:\n")

@@ -289,6 +289,7 @@ test_that("print and summary say how the estimates were made", {
   ml <- "Gradient boosted mixed model \\(Base\\) fit by maximum likelihood"
   expect_output(print(lm4_lin), ml)
   expect_output(print(summary(lm4_lin)), ml)
+  expect_false(any(capture.output(print(lm4_lin)) == ""))     # no stray empty line where no rounds are reported
   # trees use honest folds by default: the variance components are cross-fitted, not the ML ones
   boosted <- "fit by boosting the marginal likelihood,\n variance components from 3-fold cross-fitted \\(honest\\) residuals"
   expect_output(print(lm4_tree), boosted)
