@@ -69,7 +69,8 @@ is_between <- function(info) !is.null(info$between)
 # The variables a covariate label reads ("log(x)" -> "x"); none for a between column (matched by its label).
 label_vars <- function(features) {
   lapply(seq_along(features), function(j) {
-    if (is_between(features[[j]])) character(0) else all.vars(str2lang(names(features)[j]))
+    if (is_between(features[[j]])) character(0)
+    else all.vars(str2lang(feature_source(names(features)[j], features[[j]])))
   })
 }
 

@@ -42,6 +42,7 @@ build_training_frame <- function(parsed, data, weights = NULL, na_ok = FALSE, le
   for (l in names(feats)) if (is.numeric(feats[[l]])) check_finite(feats[[l]], l, "covariate")
   w <- check_weights(if (is.null(w)) rep(1, n) else w, if (is.null(weights_col)) "weights" else weights_col)
 
+  if (identical(learner, "linear")) feats <- expand_ordered(feats)
   enc <- encode_features(feats, n)
   z_info <- make_z_info(parsed$re_formula, re_frame)
   for (v in parsed$re_vars) {
@@ -96,12 +97,11 @@ build_newdata_frame <- function(object, newdata, need_z = TRUE, need_cluster = T
   n <- nrow(newdata)
   rows <- row_features(object$features)
   trt <- if (!is.null(object$treatment)) object$treatment$name
-  feature_vars <- unique(unlist(lapply(names(rows), function(l) all.vars(str2lang(l)))))
+  feature_vars <- unique(unlist(lapply(names(rows), function(l) all.vars(str2lang(feature_source(l, rows[[l]]))))))
   check_columns_exist(newdata, c(feature_vars, if (need_z) object$re_vars, if (need_cluster) object$group,
                                  if (need_treatment) trt), arg)
   env <- object$env %||% parent.frame()
-  feats <- lapply(names(rows), function(l) eval_feature(l, newdata, env, n))
-  names(feats) <- names(rows)
+  feats <- eval_row_features(rows, newdata, env, n, arg)
   if (need_z) {
     na_counts <- vapply(object$re_vars, function(v) sum(is.na(newdata[[v]])), numeric(1))
     check_no_na(na_counts, arg)
@@ -274,10 +274,53 @@ encode_features <- function(feats, n) {
       info[[j]] <- list(type = "factor", levels = lev)
     } else {
       x[, j] <- as.double(v)
-      info[[j]] <- list(type = "numeric", levels = NULL)
+      info[[j]] <- list(type = "numeric", levels = NULL, poly = attr(v, "poly"))
     }
   }
   list(x = x, nlevels = nlev, info = info)
+}
+
+# For the linear learner, an ordered factor enters as lmer has it: polynomial contrasts (contr.poly), one numeric
+# column per degree named as lme4 names them ("dose.L", "dose.Q", "dose.C", "dose^4", ...). Each column remembers
+# its source and levels (attribute "poly") so that newdata is encoded alike.
+expand_ordered <- function(feats) {
+  out <- list()
+  for (l in names(feats)) {
+    v <- feats[[l]]
+    if (!is.ordered(v)) { out[[l]] <- v; next }
+    v <- droplevels(v)
+    lev <- levels(v)
+    if (length(lev) < 2L) { out[[l]] <- v; next }
+    cp <- stats::contr.poly(length(lev))
+    for (j in seq_len(ncol(cp))) {
+      out[[paste0(l, colnames(cp)[j])]] <- structure(cp[as.integer(v), j],
+                                                      poly = list(source = l, levels = lev, col = j))
+    }
+  }
+  out
+}
+
+# The label a feature is evaluated from in data: its own, or for a polynomial-contrast column its factor's.
+feature_source <- function(label, info) if (!is.null(info$poly)) info$poly$source else label
+
+# Evaluate the row features of a fit (names(rows), infos rows) in newdata: polynomial-contrast columns from their
+# ordered factor, with the training levels.
+eval_row_features <- function(rows, newdata, env, n, arg) {
+  feats <- list()
+  for (l in names(rows)) {
+    info <- rows[[l]]
+    if (is.null(info$poly)) { feats[[l]] <- eval_feature(l, newdata, env, n); next }
+    v <- eval_feature(info$poly$source, newdata, env, n)
+    chr <- as.character(v)
+    unseen <- setdiff(unique(chr[!is.na(chr)]), info$poly$levels)
+    if (length(unseen)) {
+      stop_arg("covariate `", info$poly$source, "` in `", arg, "` has ", if (length(unseen) == 1L) "a level" else "levels",
+               " not seen in training: ", format_levels(unseen), ".")
+    }
+    cp <- stats::contr.poly(length(info$poly$levels))
+    feats[[l]] <- cp[match(chr, info$poly$levels), info$poly$col]
+  }
+  feats
 }
 
 encode_features_like <- function(feats, info, n, arg = "newdata") {

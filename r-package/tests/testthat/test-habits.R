@@ -164,3 +164,19 @@ test_that("predict(nrounds = k) is the fit as it was after round k: the same as 
   expect_equal(predict(back, nd, nrounds = 20), predict(short, nd), tolerance = 1e-12)
   expect_equal(predict(long, nrounds = 50), fitted(long))
 })
+
+test_that("an ordered factor enters the linear learner with lmer's polynomial contrasts (.L, .Q, .C)", {
+  d <- sleep
+  d$dose <- factor(cut(d$Days, c(-1, 2, 5, 7, 9), labels = c("lo", "mid", "hi", "max")), ordered = TRUE)
+  fm <- lme4::lmer(Reaction ~ dose + (1 | Subject), d, REML = FALSE)
+  g <- gbmixed(Reaction ~ dose + (1 | Subject), d,
+               control = gbmixed_control(learner = "linear", learning_rate = 1, nrounds = 100, progress = FALSE))
+  expect_identical(names(g$coefficients), names(lme4::fixef(fm)))
+  expect_equal(unname(g$coefficients), unname(lme4::fixef(fm)), tolerance = 1e-6)
+  expect_equal(predict(g, d[c(1, 5, 9), ]), unname(predict(fm, d[c(1, 5, 9), ])), tolerance = 1e-6)
+  nd <- d[1:2, ]
+  nd$dose <- factor(c("lo", "zz"))
+  expect_error(predict(g, nd), "covariate `dose` in `newdata` has a level not seen in training: \"zz\"")
+  # trees split an ordered factor natively, as one covariate
+  expect_identical(names(gbmixed(Reaction ~ dose + (1 | Subject), d, control = quick_control())$features), "dose")
+})
