@@ -252,8 +252,8 @@ model.matrix.gbmixed <- function(object, ...) {
 #' @param level coverage of the intervals.
 #' @param method `"Wald"` or `"boot"` (the parametric bootstrap).
 #' @param nsim number of bootstrap samples for `method = "boot"`.
-#' @param ... for `confint(method = "boot")`, passed on to the bootstrap; otherwise none is accepted (an error
-#'   names them).
+#' @param ... for `confint(method = "boot")`, passed on to the bootstrap (`seed`, `progress`); otherwise none
+#'   is accepted (an error names them).
 #' @return `coef()` an object of class `"coef.mer"` (a list of data frames named by grouping factor); `vcov()` a
 #'   symmetric matrix named by coefficient; `confint()` a matrix with columns such as `"2.5 %"` and `"97.5 %"`.
 #' @seealso [fixef()][fixef.gbmixed], [getME()][getME.gbmixed]
@@ -366,17 +366,6 @@ confint_rows <- function(parm, rows, sig, beta) {
              paste0("\"", rows, "\"", collapse = ", "), " (or \"theta_\", \"beta_\").")
   }
   parm
-}
-
-# Parametric bootstrap intervals (confint(method = "boot"), parm NULL for all rows): a placeholder until
-# R/bootstrap.R, built on the engine's parametric bootstrap, defines confint_boot(). The package's files are
-# collated alphabetically, so bootstrap.R is sourced first and its definition is kept.
-if (!exists("confint_boot", inherits = FALSE)) {
-  confint_boot <- function(object, parm = NULL, level = 0.95, nsim = 200, ...) {
-    stop("not yet available: confint(method = \"boot\") needs the engine's parametric bootstrap, which is being ",
-         "built. Use method = \"Wald\" for the coefficients of a linear mean; for a boosted mean, ",
-         "predict(interval = \"confidence\") and cate() have jackknife intervals.", call. = FALSE)
-  }
 }
 
 #' Diagonal of the hat matrix (linear learner)

@@ -98,10 +98,11 @@ test_that("confint(method = \"Wald\") mirrors lme4's rows; \"boot\" goes to conf
   fd <- lme4::lmer(Reaction ~ Days + (Days || Subject), sleep, REML = FALSE, control = lm4_tight)
   expect_identical(rownames(confint(gd)), rownames(confint(fd, method = "Wald")))
   expect_error(confint(lm4_lin, "days"), "`parm` names \"days\", not rows")
-  # method = "boot" calls confint_boot(): a placeholder until R/bootstrap.R (whose own tests cover it) defines it
-  if (!exists("bootstrap_parameters", envir = asNamespace("gbmixed"), inherits = FALSE)) {
-    expect_error(confint(lm4_lin, method = "boot"), "not yet available: confint\\(method = \"boot\"\\)")
-  }
+  # method = "boot" goes to confint_boot() (R/bootstrap.R) with parm, level, nsim and the rest of `...`, in the
+  # same layout as the Wald intervals
+  bt <- confint(lm4_lin, method = "boot", level = 0.9, nsim = 20, seed = 1, progress = FALSE)
+  expect_identical(dimnames(bt), dimnames(confint(lm4_lin, level = 0.9)))
+  expect_identical(rownames(confint(lm4_lin, "Days", method = "boot", nsim = 20, seed = 1, progress = FALSE)), "Days")
   expect_error(confint(lm4_tree), "confint\\(method = \"Wald\"\\) needs fixed effects")
   expect_error(confint(lm4_lin, method = "profile"), "`method` must be one of \"Wald\", \"boot\"")
   expect_error(confint(lm4_lin, level = 95), "`level` must be a single number in \\(0, 1\\)")
