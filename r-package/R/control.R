@@ -197,6 +197,7 @@ gbmixed_control <- function(nrounds = 500, learning_rate = 0.05,
 
 #' @export
 print.gbmixed_control <- function(x, ...) {
+  check_dots(...)
   cat("gbmixed control settings\n")
   show <- vapply(unclass(x), function(v) if (is.null(v)) "NULL" else format(v), character(1))
   print(noquote(show), ...)

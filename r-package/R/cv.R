@@ -165,6 +165,7 @@ make_cluster_folds <- function(frame, folds, nfolds, seed, group, nrow_data) {
 #' @param digits number of significant digits.
 #' @export
 print.cv_gbmixed <- function(x, digits = max(3L, getOption("digits") - 3L), ...) {
+  check_dots(...)
   cat(x$nfolds, "-fold cross-validation of a gbmixed model (folds of clusters of ", x$group, ")\n", sep = "")
   cat(" Formula:", deparse1(x$formula), "\n")
   sizes <- lengths(x$folds)

@@ -103,6 +103,7 @@ format_bytes <- function(b) {
 
 #' @export
 print.gbmixed_sitrep <- function(x, ...) {
+  check_dots(...)
   cat("gbmixed situation report\n")
   line <- function(name, value) cat(sprintf(" %-16s %s\n", paste0(name, ":"), value))
   line("package", x$package_version)
