@@ -151,6 +151,14 @@ model_frame_column <- function(object, v) {
     if (identical(info$type, "factor")) return(factor(info$levels[x + 1L], levels = info$levels))
     return(ifelse(is.nan(x), NA_real_, x))
   }
+  poly <- Filter(function(info) identical(info$poly$source, v), rows)
+  if (length(poly)) {
+    # an ordered factor the linear learner took as polynomial contrasts: its level from the linear (.L) column
+    k <- match(names(poly)[vapply(poly, function(info) identical(info$poly$col, 1L), logical(1))], names(rows))
+    lev <- poly[[1L]]$poly$levels
+    code <- match(round(object[["x"]][, k], 10), round(stats::contr.poly(length(lev))[, 1L], 10))
+    return(factor(lev[code], levels = lev, ordered = TRUE))
+  }
   if (identical(v, object[["treatment"]][["name"]])) return(object[["treat"]])
   z <- object[["z"]]
   zn <- object[["z_names"]]

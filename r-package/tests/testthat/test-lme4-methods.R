@@ -34,6 +34,12 @@ test_that("model.frame() is the training rows' variables, as lme4's; no `$model`
   expect_identical(names(mf), c("Reaction", "Days", "trt", "g", "Subject"))
   expect_identical(mf$g, d$g)
   expect_identical(mf$trt, as.double(d$trt))
+  # an ordered factor, which the linear learner takes as lmer's polynomial contrasts
+  d$dose <- factor(rep(c("lo", "mid", "hi"), each = 60), levels = c("lo", "mid", "hi"), ordered = TRUE)
+  go <- gbmixed(Reaction ~ Days + dose + (1 | Subject), d, control = lm4_ctl)
+  fo <- lme4::lmer(Reaction ~ Days + dose + (1 | Subject), d, REML = FALSE)
+  expect_identical(model.frame(go)$dose, d$dose)
+  expect_equal(model.frame(go), model.frame(fo), ignore_attr = TRUE)
   # `.` expands to the covariates it stood for
   gd <- gbmixed(Reaction ~ . + (1 | Subject), d[c("Reaction", "Days", "g", "Subject")], control = quick_control())
   expect_identical(names(model.frame(gd)), c("Reaction", "Days", "g", "Subject"))
