@@ -13,7 +13,9 @@ confint_boot <- function(object, parm = NULL, level = 0.95, nsim = 200, seed = N
   a <- (1 - level) / 2
   ci <- t(apply(reps, 2L, stats::quantile, probs = c(a, 1 - a), names = FALSE, type = 6, na.rm = TRUE))
   colnames(ci) <- paste(format(100 * c(a, 1 - a), trim = TRUE, scientific = FALSE, digits = 3), "%")
-  ci <- select_parm(ci, parm)
+  rows <- rownames(ci)
+  keep <- confint_rows(parm, rows, grep("^\\.sig", rows, value = TRUE), names(object$coefficients))
+  ci <- ci[keep, , drop = FALSE]
   attr(ci, "nsim") <- nsim
   attr(ci, "seconds") <- attr(reps, "seconds")
   ci
@@ -86,19 +88,4 @@ parameter_names <- function(object) {
   q <- length(object$z_names)
   nsig <- if (isTRUE(object$diagonal)) q else q * (q + 1L) / 2L
   c(sprintf(".sig%02d", seq_len(nsig)), ".sigma", names(object$coefficients))
-}
-
-# parm: NULL (all), names, or positions of the rows.
-select_parm <- function(ci, parm) {
-  if (is.null(parm)) return(ci)
-  if (is.numeric(parm)) {
-    if (any(!parm %in% seq_len(nrow(ci)))) stop_arg("`parm` positions must be in 1..", nrow(ci), ".")
-    return(ci[parm, , drop = FALSE])
-  }
-  unknown <- setdiff(parm, rownames(ci))
-  if (length(unknown)) {
-    stop_arg("`parm` ", paste0("\"", unknown, "\"", collapse = ", "), " not among the parameters ",
-             paste0("\"", rownames(ci), "\"", collapse = ", "), ".")
-  }
-  ci[parm, , drop = FALSE]
 }

@@ -152,6 +152,7 @@ gbmixed <- function(formula, data, dispformula = ~1, covformula = ~1, treatment 
   call <- match.call()
   require_engine()
   check_is_data_frame(data, "data")
+  all_rows <- rownames(data)
   # subset, as lm()/lmer(): evaluated in data
   sub <- eval(substitute(subset), data, parent.frame())
   if (!is.null(sub)) data <- subset_rows(data, sub)
@@ -185,7 +186,10 @@ gbmixed <- function(formula, data, dispformula = ~1, covformula = ~1, treatment 
     valid <- build_validation_frame(prep, validation_data, weights, control)
     valid$source <- "validation_data"
   }
-  fit_gbmixed_frames(prep, train, valid, control, seed, call)
+  fit <- fit_gbmixed_frames(prep, train, valid, control, seed, call)
+  # the rows of the caller's `data` that entered the fit (after subset and na.action), for refit() and update()
+  if (nrow(data) < length(all_rows)) fit$data_rows <- match(rownames(data), all_rows)
+  fit
 }
 
 # `subset` as lm() takes it: a logical vector (NA = FALSE) or row indices.

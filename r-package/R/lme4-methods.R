@@ -596,14 +596,10 @@ refit.gbmixed <- function(object, newresp = NULL, ...) {
   call <- object[["call"]]
   if (is.null(call) || is.null(call$data)) stop_arg("refit() needs the call of the fit, with its `data`.")
   data <- find_fit_data(object, call$data, parent.frame())
-  for (a in c("subset", "na.action")) {
-    if (!is.null(call[[a]])) {
-      stop_arg("refit() of a fit made with `", a, "` is not supported yet: which rows of `", deparse1(call$data),
-               "` were fitted is not stored with the fit. Use gbmixed() on those rows with the response replaced.")
-    }
-  }
   held <- identical(object[["validation"]][["source"]], "held-out clusters")
-  rows <- object[["train_rows"]] %||% seq_len(object[["nobs"]])
+  # the fitted rows of data: after subset / na.action (data_rows), then the training rows of validation
+  used <- object[["data_rows"]] %||% seq_len(nrow(data))
+  rows <- used[object[["train_rows"]] %||% seq_len(object[["nobs"]])]
   resp <- object[["formula"]][[2L]]
   old <- tryCatch(eval(resp, data, object[["env"]]), error = function(e) NULL)
   if (!is.numeric(old) || length(old) != nrow(data) || !isTRUE(all.equal(as.double(old[rows]), object[["y"]]))) {

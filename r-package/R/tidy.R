@@ -284,53 +284,20 @@ tidy_ran_coefs <- function(x, conf.int) {
   out
 }
 
-# ---- generalised least squares pieces of the linear learner's fit ----
-
-# For learner = "linear" at the fit's variance parameters, V_i = Z_i G_i Z_i' + D_i with D_i = diag(R(x)/w)
-# (G_i = G and R(x) = sigma^2 for constant variances): the expanded design X, vcov = (X'V^-1X)^-1,
-# ViX = V^-1 X (row blocks) and vdiag = diag(V^-1), with V_i^-1 = D^-1 - D^-1 Z G (I + Z'D^-1Z G)^-1 Z'D^-1
-# (no n_i x n_i matrix, and valid for a singular G).
-linear_gls <- function(x) {
-  X <- linear_design(x)
-  Z <- x$z
-  d <- (if (is.null(x$disp)) rep(x$sigma2, nrow(X)) else x$fitted_disp) / x$weights
-  p <- ncol(X)
-  q <- ncol(Z)
-  XtVX <- matrix(0, p, p)
-  ViX <- matrix(0, nrow(X), p)
-  vdiag <- numeric(nrow(X))
-  rows <- split(seq_len(nrow(X)), factor(x$cluster, levels = seq_along(x$cluster_levels) - 1L))
-  for (i in seq_along(rows)) {
-    r <- rows[[i]]
-    if (!length(r)) next
-    Gi <- if (is.null(x$cov)) x$G else x$G_cluster[, , i]
-    Zi <- Z[r, , drop = FALSE]
-    Xi <- X[r, , drop = FALSE]
-    DZ <- Zi / d[r]
-    K <- Gi %*% solve(diag(q) + crossprod(Zi, DZ) %*% Gi)
-    Vx <- Xi / d[r] - DZ %*% (K %*% crossprod(DZ, Xi))
-    ViX[r, ] <- Vx
-    XtVX <- XtVX + crossprod(Xi, Vx)
-    vdiag[r] <- 1 / d[r] - rowSums((DZ %*% K) * DZ)
-  }
-  vcov <- solve(XtVX)
-  dimnames(vcov) <- list(colnames(X), colnames(X))
-  list(X = X, d = d, vcov = vcov, ViX = ViX, vdiag = vdiag)
-}
+# ---- the linear learner's coefficient covariance and leverages (vcov(), hatvalues() in R/lme4-methods.R) ----
 
 # (X'V^-1X)^-1 of the coefficients; NA with a treatment-effect part, whose mean is not the linear model alone.
 linear_vcov <- function(x) {
   nm <- names(x$coefficients)
   if (!is.null(x$treatment)) return(matrix(NA_real_, length(nm), length(nm), dimnames = list(nm, nm)))
-  linear_gls(x)$vcov
+  stats::vcov(x)
 }
 
-# Leverages of the conditional fit X beta + Z b (fitted = H y): I - H = D P with
-# P = V^-1 - V^-1 X (X'V^-1X)^-1 X'V^-1, so h = 1 - d diag(P) (lme4's hatvalues()). NA without coefficients.
+# Leverages of the conditional fit X beta + Z b (lme4's hatvalues()); NA without coefficients or with a treatment
+# part.
 linear_hat <- function(x) {
   if (is.null(x$coefficients) || !is.null(x$treatment)) return(rep(NA_real_, x$nobs))
-  g <- linear_gls(x)
-  1 - g$d * (g$vdiag - rowSums((g$ViX %*% g$vcov) * g$ViX))
+  unname(stats::hatvalues(x))
 }
 
 #' Glance at a gbmixed fit

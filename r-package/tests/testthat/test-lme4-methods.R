@@ -312,3 +312,18 @@ test_that("print and summary say how the estimates were made", {
   expect_identical(out[1], "Gradient boosted mixed model (Base) fit by boosting the marginal likelihood")
   expect_false(any(grepl("cross-fitted", out)))
 })
+
+test_that("refit() of a fit made with subset and na.action refits the same rows", {
+  d <- sleep
+  d$Reaction[3] <- NA
+  ctl <- gbmixed_control(nrounds = 10, seed = 1, progress = FALSE)
+  f <- suppressMessages(gbmixed(Reaction ~ Days + (1 | Subject), d, subset = Days > 0, na.action = na.omit,
+                                control = ctl))
+  expect_identical(f$data_rows, setdiff(which(d$Days > 0), 3L))
+  ny <- d$Reaction + rep(c(-1, 1), 90)
+  d2 <- d
+  d2$Reaction <- ny
+  g <- suppressMessages(gbmixed(Reaction ~ Days + (1 | Subject), d2, subset = Days > 0, na.action = na.omit,
+                                control = ctl))
+  expect_identical(fitted(suppressMessages(refit(f, ny))), fitted(g))
+})
