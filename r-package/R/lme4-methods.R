@@ -268,7 +268,8 @@ model.matrix.gbmixed <- function(object, ...) {
 #' @name coef.gbmixed
 #' @examples
 #' lin <- gbmixed(Reaction ~ Days + (Days | Subject), lme4::sleepstudy,
-#'                control = gbmixed_control(learner = "linear", learning_rate = 1, nrounds = 200, seed = 1))
+#'                control = gbmixed_control(learner = "linear", learning_rate = 1, nrounds = 200,
+#'                                          seed = 1))
 #' head(coef(lin)$Subject)
 #' vcov(lin)
 #' confint(lin)
@@ -392,7 +393,8 @@ confint_rows <- function(parm, rows, sig, beta) {
 #' @export
 #' @examples
 #' lin <- gbmixed(Reaction ~ Days + (Days | Subject), lme4::sleepstudy,
-#'                control = gbmixed_control(learner = "linear", learning_rate = 1, nrounds = 200, seed = 1))
+#'                control = gbmixed_control(learner = "linear", learning_rate = 1, nrounds = 200,
+#'                                          seed = 1))
 #' summary(hatvalues(lin))
 hatvalues.gbmixed <- function(model, ...) {
   check_dots(...)
@@ -490,7 +492,8 @@ getme_names <- c("X", "Z", "Zt", "y", "mu", "beta", "fixef", "b", "theta", "lowe
 #' @export
 #' @examples
 #' lin <- gbmixed(Reaction ~ Days + (Days | Subject), lme4::sleepstudy,
-#'                control = gbmixed_control(learner = "linear", learning_rate = 1, nrounds = 200, seed = 1))
+#'                control = gbmixed_control(learner = "linear", learning_rate = 1, nrounds = 200,
+#'                                          seed = 1))
 #' getME(lin, "theta")
 #' getME(lin, c("n", "p", "q"))
 #' isSingular(lin)
@@ -694,7 +697,8 @@ update.gbmixed <- function(object, formula., ..., evaluate = TRUE) {
 #' @name ngrps.gbmixed
 #' @examples
 #' fit <- gbmixed(Reaction ~ Days + (Days | Subject), lme4::sleepstudy,
-#'                control = gbmixed_control(learner = "linear", learning_rate = 1, nrounds = 200, seed = 1))
+#'                control = gbmixed_control(learner = "linear", learning_rate = 1, nrounds = 200,
+#'                                          seed = 1))
 #' ngrps(fit)
 #' deviance(fit)
 #' df.residual(fit)

@@ -43,7 +43,12 @@
 #'   rounds up to that: the model as it was after that round, every part (mean, variance functions, the honest
 #'   folds' means) taken back to it and the random effects of the training clusters recomputed there. (Clusters
 #'   held out by `validation` count as new clusters at an earlier round.)
-#' @param ... not used.
+#' @param se.fit `TRUE` for a list of `fit`, the population-level mean \eqn{\hat f(x)}, and `se.fit`, its
+#'   jackknife standard error over the honest folds (as for `interval = "confidence"`); with `type = "fixed"` or
+#'   `re.form = NA`.
+#' @param random.only `TRUE` for the random effects' part \eqn{z^\top \hat b_i} alone (as lme4's
+#'   `random.only`; the same as `type = "random"`).
+#' @param ... not used: an argument that is not one of the above is an error naming it.
 #' @return A numeric vector (a matrix for `type = "cov"` with several random effects), or with
 #'   an interval a data frame with columns `fit`, `lwr`, `upr`.
 #' @export

@@ -195,8 +195,11 @@ test_that("intervals use z'P_i z + R(x) for existing clusters and z'G(w) z + R(x
   nd_lo <- nd_hi <- nd
   nd_lo$w <- 0.05
   nd_hi$w <- 0.95
-  pi_lo <- predict(grb, nd_lo, interval = "prediction", allow.new.levels = TRUE)
-  pi_hi <- predict(grb, nd_hi, interval = "prediction", allow.new.levels = TRUE)
+  # (existing clusters given other covformula values: the note says their training values are used)
+  expect_warning(pi_lo <- predict(grb, nd_lo, interval = "prediction", allow.new.levels = TRUE),
+                 "other values of the covformula columns for 2 clusters")
+  expect_warning(pi_hi <- predict(grb, nd_hi, interval = "prediction", allow.new.levels = TRUE),
+                 "other values of the covformula columns for 2 clusters")
   expect_identical(pi_lo[1:2, ], pi_hi[1:2, ])
   expect_true(all(pi_hi$upr[3:4] - pi_hi$lwr[3:4] > pi_lo$upr[3:4] - pi_lo$lwr[3:4]))
   # rows of training clusters may omit the covformula columns; new clusters may not
