@@ -11,7 +11,7 @@ TARBALL  = build/gbmixed_$(VERSION).tar.gz
 
 # One maven at a time on target/, one R CMD INSTALL at a time on the library.
 .NOTPARALLEL:
-.PHONY: help deps jar assemble build install demo test test-java test-r check clean
+.PHONY: help deps jar assemble build install demo test test-java test-r check mutation clean
 
 help:
 	@echo "make demo     fit sleepstudy and show print/summary/predict (installs what is missing first)"
@@ -21,6 +21,7 @@ help:
 	@echo "make jar      build $(JAR) (mvn package -DskipTests)"
 	@echo "make build    assemble build/gbmixed/ and R CMD build it into build/gbmixed_<version>.tar.gz"
 	@echo "make install  jar + R package into the R library"
+	@echo "make mutation PIT mutation testing of the engine's numeric core (not part of make test; ~1 h on 2 cores)"
 	@echo "make clean    remove build/ and target/"
 
 deps:
@@ -64,6 +65,15 @@ test: install
 
 check: build
 	@tools/check.sh
+
+# PIT on the numeric core (PIT_CLASSES: a glob of classes, default all of org.gbmixed but the facade and the argument
+# checks); report in target/pit-reports/index.html, summary and surviving mutants printed by tools/mutation-summary.sh.
+PIT_CLASSES ?= $(shell tools/mutation-summary.sh --classes)
+PIT_THREADS ?= 2
+mutation:
+	@set -o pipefail; $(MVN) $(MVNFLAGS) -Pmutation test-compile org.pitest:pitest-maven:mutationCoverage \
+	  -DtargetClasses='$(PIT_CLASSES)' -Dthreads=$(PIT_THREADS) 2>&1 | sed -e 's/\x1b\[[0-9;]*m//g' | grep -E "^(\[ERROR\]|>>|Generated|Ran|=|- |Mutations|Line)" ; \
+	tools/mutation-summary.sh target/pit-reports/mutations.csv
 
 clean:
 	rm -rf build target

@@ -47,7 +47,7 @@ public final class Booster {
     final double[] f, rhoRaw, rho, thetaRaw, theta;
     final double[] r, resVar, lAll;
     private final double[] subsampleWeight;
-    private final VarianceSteps steps;
+    final VarianceSteps steps;
     private CrossFit crossFit;
     private double[] loss = new double[16];
     private int rounds;

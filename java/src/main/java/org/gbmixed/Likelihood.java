@@ -196,6 +196,15 @@ final class Likelihood {
     }
 
     /**
+     * Fisher information of rho_j: 1/2 (R_j [V^-1]_jj)^2 = 1/2 (1 - z_j' P_i z_j / R_j)^2 (method.md), the weight of
+     * the residual log-variance step.
+     */
+    double fisherRho(int j, double[] resVar) {
+        double a = 1 - zPz(j, d.cluster[j]) / resVar[j];   // R_j [V^-1]_jj, in (0, 1]
+        return 0.5 * a * a;
+    }
+
+    /**
      * dl_i/dtheta for cluster i: M_i = G^-1 (G - S_i) G^-1, S_i = P_i + bhat_i bhat_i', chained through L.
      * @param l Cholesky factor of G_i (q x q at offset lOff)
      */

@@ -36,24 +36,56 @@ final class VarianceSteps {
         steps = new PartLearner.Step[np];
     }
 
-    /** Residual log-variance step; returns the training NLL after it (E-step state refreshed). */
-    double dispStep(PartLearner learner, double nu) {
+    /**
+     * The working response of the residual log-variance step from the current E-step state, through the
+     * Likelihood functions the tests check against the dense likelihood: weight[j] the Fisher information of
+     * rho_j (floored at INFO_FLOOR times its mean), target[j] = -dl/drho_j / weight[j].
+     */
+    void dispWorkingResponse(double[] target, double[] weight) {
         Likelihood lik = b.lik;
         double meanInfo = 0;
         for (int j = 0; j < d.n; j++) {
-            double rv = b.resVar[j], zpz = lik.zPz(j, d.cluster[j]);
-            double g = 0.5 * ((lik.e[j] * lik.e[j] + zpz) / rv - 1);   // -dl/drho_j
-            double a = 1 - zpz / rv;                                  // R_j [V^-1]_jj, in (0, 1]
-            double inf = 0.5 * a * a;                                 // Fisher information of rho_j
-            target[j] = g;
-            weight[j] = inf;
-            meanInfo += inf;
+            target[j] = -lik.gradRho(j, b.resVar);
+            weight[j] = lik.fisherRho(j, b.resVar);
+            meanInfo += weight[j];
         }
         meanInfo /= d.n;
         for (int j = 0; j < d.n; j++) {
             weight[j] = Math.max(weight[j], INFO_FLOOR * meanInfo);
             target[j] /= weight[j];
         }
+    }
+
+    /**
+     * The working response of entry t of theta, per cluster: weight[i] its diagonal Fisher information (floored),
+     * target[i] = -dl_i/dtheta_t / weight[i]; grad and info must hold Likelihood.thetaTerms of every cluster.
+     */
+    private void covWorkingResponse(int t, double[] target, double[] weight) {
+        int m = d.m, np = b.np;
+        double meanInfo = 0;
+        for (int i = 0; i < m; i++) meanInfo += info[i * np + t];
+        meanInfo /= m;
+        for (int i = 0; i < m; i++) {
+            double w = Math.max(info[i * np + t], INFO_FLOOR * meanInfo);
+            weight[i] = w;
+            target[i] = -grad[i * np + t] / w;
+        }
+    }
+
+    /** The working responses of every entry of theta (target[t], weight[t]: one per cluster), as covStep fits. */
+    void covWorkingResponse(double[][] target, double[][] weight) {
+        thetaTerms();
+        for (int t = 0; t < b.np; t++) covWorkingResponse(t, target[t], weight[t]);
+    }
+
+    private void thetaTerms() {
+        int qq = d.q * d.q;
+        for (int i = 0; i < d.m; i++) b.lik.thetaTerms(i, b.lc, b.lAll, i * qq, grad, info, i * b.np);
+    }
+
+    /** Residual log-variance step; returns the training NLL after it (E-step state refreshed). */
+    double dispStep(PartLearner learner, double nu) {
+        dispWorkingResponse(target, weight);
         PartLearner.Step step = learner.fit(target, weight, out);
         double before = b.nll, s = 1;
         for (int h = 0; h <= MAX_HALVINGS; h++, s /= 2) {
@@ -74,20 +106,10 @@ final class VarianceSteps {
 
     /** Step on every log-Cholesky entry of G(w); returns the training NLL after it. */
     double covStep(PartLearner[] learners, double nu) {
-        Likelihood lik = b.lik;
-        int m = d.m, np = b.np, qq = d.q * d.q;
-        for (int i = 0; i < m; i++) {
-            lik.thetaTerms(i, b.lc, b.lAll, i * qq, grad, info, i * np);
-        }
+        int m = d.m, np = b.np;
+        thetaTerms();
         for (int t = 0; t < np; t++) {
-            double meanInfo = 0;
-            for (int i = 0; i < m; i++) meanInfo += info[i * np + t];
-            meanInfo /= m;
-            for (int i = 0; i < m; i++) {
-                double w = Math.max(info[i * np + t], INFO_FLOOR * meanInfo);
-                weight[i] = w;
-                target[i] = -grad[i * np + t] / w;
-            }
+            covWorkingResponse(t, target, weight);
             steps[t] = learners[t].fit(target, weight, outCov[t]);
         }
         double before = b.nll, s = 1;
