@@ -62,3 +62,32 @@ test_that("threads are honoured and do not change the fit (bit-identical)", {
   cfg0 <- gbmixed:::make_config(gbmixed_control(), 1, nclusters = 10)
   expect_identical(rJava::.jcall(cfg0, "I", "threads"), 0L)   # 0 = all processors (the engine's default)
 })
+
+test_that("above every parallel threshold the fit is identical for 1 and 2 threads (GRBoost, full G(w))", {
+  # 2,100 clusters of 10 rows: tree nodes of >= 4,096 rows build their histograms in parallel and the E-step
+  # (>= 20,000 rows) runs in cluster blocks, for the mean, the honest folds and both variance parts.
+  big <- withr_seed(11, {
+    m <- 2100
+    id <- rep(seq_len(m), each = 10)
+    w <- stats::runif(m, -1, 1)
+    x1 <- stats::runif(m * 10, -2, 2)
+    x2 <- stats::runif(m * 10, -1, 1)
+    t <- stats::runif(m * 10)
+    b0 <- stats::rnorm(m, sd = exp(0.3 * w))
+    b1 <- 0.5 * b0 + stats::rnorm(m, sd = 0.5)
+    y <- sin(2 * x1) + b0[id] + b1[id] * t + stats::rnorm(m * 10, sd = exp(-0.5 + 0.6 * x2))
+    data.frame(y, x1, x2, t, w = w[id], id = factor(id))
+  })
+  expect_gt(nrow(big), 20000)
+  fits <- lapply(1:2, function(k) {
+    gbmixed(y ~ x1 + x2 + (1 + t | id), big, dispformula = ~ x2, covformula = ~ w,
+            control = gbmixed_control(nrounds = 3, learning_rate = 0.1, max_depth = 4, min_leaf = 10,
+                                      threads = k, seed = 3, progress = FALSE))
+  })
+  expect_identical(fits[[1]]$variant, "GRBoost")
+  expect_identical(fits[[1]]$loss, fits[[2]]$loss)
+  expect_identical(fitted(fits[[1]]), fitted(fits[[2]]))
+  expect_identical(fits[[1]]$G_cluster, fits[[2]]$G_cluster)
+  expect_identical(predict(fits[[1]], big[1:50, ], type = "disp"), predict(fits[[2]], big[1:50, ], type = "disp"))
+  expect_identical(ranef(fits[[1]])$id, ranef(fits[[2]])$id)
+})
