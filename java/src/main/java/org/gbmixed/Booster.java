@@ -38,10 +38,11 @@ public final class Booster {
     final MeanPart mean;
     final Ensemble rhoEns;
     final Ensemble[] thetaEns;
-    private final PartLearner meanL, dispL;
+    private final PartLearner meanL;
+    final PartLearner dispL;
     private final Parallel par;
     private final Sampler sampler;
-    private final PartLearner[] covL;
+    final PartLearner[] covL;
     // state: f per row; rho (log R for weight 1) per row; theta per cluster (i * np + t); the "raw" arrays are the
     // unclamped sums, so that training values equal what the ensembles predict
     final double[] f, rhoRaw, rho, thetaRaw, theta;

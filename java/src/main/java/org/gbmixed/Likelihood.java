@@ -130,10 +130,14 @@ final class Likelihood {
         int q = d.q, n = d.n, qq = q * q;
         double[] g = new double[qq], li = new double[qq], zr = new double[q];
         double total = 0;
+        if (lStride == 0) {   // one shared G (loaded here: cluster 0 may be masked out)
+            System.arraycopy(l, 0, li, 0, qq);
+            LogCholesky.gFromL(li, q, g);
+        }
         for (int i = 0; i < d.m; i++) {
             if (mask != null && mask[i] == 0) continue;
-            if (i == 0 || lStride != 0) {
-                System.arraycopy(l, lStride == 0 ? 0 : i * lStride, li, 0, qq);
+            if (lStride != 0) {
+                System.arraycopy(l, i * lStride, li, 0, qq);
                 LogCholesky.gFromL(li, q, g);
             }
             for (int t = d.start[i]; t < d.start[i + 1]; t++) {

@@ -14,9 +14,11 @@ final class VarianceSteps {
 
     private final Booster b;
     private final TrainingData d;
-    private final double[] target, weight, out, rhoCand, rhoRawCand;
+    private final double[] target, weight, rhoCand, rhoRawCand;
+    /** The last learner outputs of the rho step and of each theta entry (tests read them). */
+    final double[] out;
     private final double[] thetaCand, thetaRawCand, grad, info;
-    private final double[][] outCov;
+    final double[][] outCov;
     private final PartLearner.Step[] steps;
 
     VarianceSteps(Booster b) {

@@ -173,6 +173,79 @@ class LikelihoodTest {
         }
     }
 
+    @ParameterizedTest
+    @CsvSource({"1,false", "2,false", "3,true"})
+    void stoppingLossesEqualTheirDefinitionsOnTheMaskedClusters(int q, boolean diagonal) {
+        // rowwise: sum_j 1/2 [log(2 pi v_j) + r_j^2 / v_j], v_j = z_j' G_i z_j + R_j; squared error; the joint NLL of
+        // the clusters kept; with one shared G (stride 0) and with a G per cluster (stride q^2)
+        State s = new State(501 + q, q, diagonal);
+        TrainingData d = s.d;
+        double[] rv = s.resVar(), r = s.r(), l = s.l();
+        int qq = q * q;
+        double[] lPer = new double[d.m * qq];
+        Random rnd = new Random(7);
+        for (int i = 0; i < d.m; i++) {
+            double[] th = s.theta.clone();
+            for (int t = 0; t < th.length; t++) th[t] += 0.3 * rnd.nextGaussian();
+            double[] li = new double[qq];
+            s.lc.toL(th, 0, li);
+            System.arraycopy(li, 0, lPer, i * qq, qq);
+        }
+        double[] mask = new double[d.m];
+        for (int i = 0; i < d.m; i++) mask[i] = i % 2;
+        for (int stride : new int[] {0, qq}) {
+            double[] ls = stride == 0 ? l : lPer;
+            Likelihood lik = new Likelihood(d);
+            lik.run(r, rv, ls, stride);
+            for (double[] mk : new double[][] {null, mask}) {
+                double row = 0, se = 0, joint = 0;
+                for (int i = 0; i < d.m; i++) {
+                    if (mk != null && mk[i] == 0) continue;
+                    double[] li = java.util.Arrays.copyOfRange(ls, stride == 0 ? 0 : i * qq, (stride == 0 ? 0 : i * qq) + qq);
+                    double[] g = new double[qq];
+                    LogCholesky.gFromL(li, q, g);
+                    double[] v = denseV(d, i, g, rv);
+                    int from = d.start[i], ni = d.start[i + 1] - from;
+                    for (int a = 0; a < ni; a++) {
+                        int j = d.order[from + a];
+                        double vj = v[a + a * ni];
+                        row += 0.5 * (Math.log(2 * Math.PI * vj) + r[j] * r[j] / vj);
+                        se += r[j] * r[j];
+                    }
+                    joint += lik.nllCluster[i];
+                }
+                String what = "stride " + stride + (mk == null ? ", all clusters" : ", odd clusters");
+                assertEquals(row, Likelihood.rowwise(d, r, rv, ls, stride, mk), IDENTITY_TOL * Math.abs(row), "rowwise, " + what);
+                assertEquals(row, lik.stoppingLoss(1, r, rv, ls, stride, mk), IDENTITY_TOL * Math.abs(row), "metric 1, " + what);
+                assertEquals(se, Likelihood.squaredError(d, r, mk), IDENTITY_TOL * se, "squared error, " + what);
+                assertEquals(se, lik.stoppingLoss(2, r, rv, ls, stride, mk), IDENTITY_TOL * se, "metric 2, " + what);
+                assertEquals(joint, lik.stoppingLoss(0, r, rv, ls, stride, mk), IDENTITY_TOL * Math.abs(joint), "metric 0, " + what);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"1,false", "2,false", "2,true"})
+    void rhoFisherWeightIsTheDenseInformation(int q, boolean diagonal) {
+        // I_j = 1/2 tr(V^-1 dV V^-1 dV), dV = R_j e_j e_j': 1/2 (R_j [V^-1]_jj)^2
+        State s = new State(601 + q, q, diagonal);
+        Likelihood lik = s.run();
+        TrainingData d = s.d;
+        double[] rv = s.resVar(), g = new double[q * q];
+        LogCholesky.gFromL(s.l(), q, g);
+        for (int i = 0; i < d.m; i++) {
+            int from = d.start[i], ni = d.start[i + 1] - from;
+            double[] chol = denseV(d, i, g, rv), vinv = new double[ni * ni];
+            Dense.cholesky(chol, ni);
+            Dense.cholInverse(chol, ni, vinv);
+            for (int a = 0; a < ni; a++) {
+                int j = d.order[from + a];
+                double dense = 0.5 * Math.pow(rv[j] * vinv[a + a * ni], 2);
+                assertEquals(dense, lik.fisherRho(j, rv), IDENTITY_TOL * dense, "I_rho row " + j);
+            }
+        }
+    }
+
     /** Dense Z_i G Z_i' + diag(R) for cluster i. */
     static double[] denseV(TrainingData d, int i, double[] g, double[] rv) {
         int q = d.q, from = d.start[i], ni = d.start[i + 1] - from;

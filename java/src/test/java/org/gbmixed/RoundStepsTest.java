@@ -357,4 +357,106 @@ class RoundStepsTest {
                 assertEquals(fit, gPred[i + e * s.m], EXACT_TOL * Math.abs(fit) + 1e-12, "G(w) entry " + e + ", cluster " + i);
             }
     }
+
+    /** After a step alone (no level step to re-derive it), the state is what the ensembles predict. */
+    private static void assertStateIsTheEnsembles(Booster b, Data s, String what) {
+        Model model = b.model();
+        double[] rv = model.predictDisp(s.xdisp, s.n);
+        for (int j = 0; j < s.n; j++) {
+            assertEquals(b.rhoEns.clamp(b.rhoRaw[j]), b.rho[j], 0.0, what + ": rho = clamp(rhoRaw), row " + j);
+            assertEquals(Math.exp(b.rho[j]), rv[j], EXACT_TOL * rv[j], what + ": R(x) row " + j);
+        }
+        double[] gFit = model.clusterCovariance(), gPred = model.predictCov(s.wcov, s.m);
+        for (int i = 0; i < s.m; i++) {
+            for (int t = 0; t < b.np; t++)
+                assertEquals(b.thetaEns[t].clamp(b.thetaRaw[i * b.np + t]), b.theta[i * b.np + t], 0.0,
+                        what + ": theta = clamp(thetaRaw), cluster " + i);
+            int[][] tri = {{0, 0}, {1, 0}, {1, 1}};
+            for (int e = 0; e < 3; e++) {
+                double fit = gFit[i * 4 + tri[e][0] + tri[e][1] * 2];
+                assertEquals(fit, gPred[i + e * s.m], EXACT_TOL * Math.abs(fit) + 1e-12,
+                        what + ": G(w) entry " + e + ", cluster " + i);
+            }
+        }
+    }
+
+    @Test
+    void aVarianceStepLeavesTheStateTheEnsemblesPredictAndReturnsItsNll() {
+        Data s = new Data(10, 40, 3, 8);
+        Booster b = warm(s, 5);
+        double before = b.nll;
+        double after = b.steps.dispStep(b.dispL, 0.1);
+        assertTrue(after <= before + VarianceSteps.TOLERANCE * s.n, "the rho step keeps the NLL");
+        assertTrue(after < before - 1e-9, "and, a few rounds in, lowers it: " + before + " -> " + after);
+        assertEquals(b.estepVar(b.rho, b.theta), after, 0.0, "the NLL returned is the state's");
+        assertStateIsTheEnsembles(b, s, "after dispStep");
+        b.nll = after;
+        double afterCov = b.steps.covStep(b.covL, 0.1);
+        assertTrue(afterCov < after - 1e-9, "the G step lowers the NLL: " + after + " -> " + afterCov);
+        assertEquals(b.estepVar(b.rho, b.theta), afterCov, 0.0, "the NLL returned is the state's");
+        assertStateIsTheEnsembles(b, s, "after covStep");
+    }
+
+    /** The halving factor s of the last step: (raw after - raw before) / (nu * learner output). */
+    private static double stepFactor(double[] after, double[] before, double nu, double[] out) {
+        int best = 0;
+        for (int j = 0; j < out.length; j++) if (Math.abs(out[j]) > Math.abs(out[best])) best = j;
+        return (after[best] - before[best]) / (nu * out[best]);
+    }
+
+    @Test
+    void stepHalvingTakesTheLargestHalvedStepThatKeepsTheNll() {
+        Data s = new Data(11, 40, 3, 8);
+        for (int part = 0; part < 2; part++) {
+            Booster b = warm(s, 5);
+            double nu = 40;   // far too long a step: it needs halving
+            double before = b.nll, tol = VarianceSteps.TOLERANCE * s.n;
+            double[] rawBefore = part == 0 ? b.rhoRaw.clone() : b.thetaRaw.clone();
+            double after = part == 0 ? b.steps.dispStep(b.dispL, nu) : b.steps.covStep(b.covL, nu);
+            double[] rawAfter = part == 0 ? b.rhoRaw : b.thetaRaw;
+            double[] out = part == 0 ? b.steps.out : new double[s.m * b.np];
+            if (part == 1)
+                for (int i = 0; i < s.m; i++) for (int t = 0; t < b.np; t++) out[i * b.np + t] = b.steps.outCov[t][i];
+            double sf = stepFactor(rawAfter, rawBefore, nu, out);
+            double h = -Math.log(sf) / Math.log(2);
+            String what = part == 0 ? "rho" : "theta";
+            assertEquals(Math.rint(h), h, 1e-6, what + ": s = " + sf + " is 1/2^h");
+            assertTrue(h >= 1 && h <= VarianceSteps.MAX_HALVINGS, what + ": halved " + h + " times");
+            for (int k = 0; k < rawAfter.length; k++)
+                assertEquals(rawBefore[k] + sf * nu * out[k], rawAfter[k], 1e-12 * (1 + Math.abs(rawAfter[k])), what + " entry " + k);
+            assertTrue(after <= before + tol, what + ": the step taken keeps the NLL");
+            // the step twice as long (the one before it in the halving sequence) did not
+            double[] cand = new double[rawAfter.length];
+            for (int k = 0; k < cand.length; k++) {
+                double raw = rawBefore[k] + 2 * sf * nu * out[k];
+                cand[k] = part == 0 ? b.rhoEns.clamp(raw) : b.thetaEns[k % b.np].clamp(raw);
+            }
+            double longer = part == 0 ? b.estepVar(cand, b.theta) : b.estepVar(b.rho, cand);
+            assertTrue(longer > before + tol, what + ": the twice longer step raises the NLL: " + longer + " vs " + before);
+            b.estepVar(b.rho, b.theta);
+            assertStateIsTheEnsembles(b, s, what + " after halving");
+        }
+    }
+
+    @Test
+    void aStepThatRaisesTheNllAfterEveryHalvingIsNotTaken() {
+        Data s = new Data(12, 40, 3, 8);
+        for (int part = 0; part < 2; part++) {
+            Booster b = warm(s, 5);
+            double[] rho = b.rho.clone(), theta = b.theta.clone();
+            double[] rv = b.model().predictDisp(s.xdisp, s.n), g = b.model().predictCov(s.wcov, s.m);
+            double before = b.nll;
+            double after = part == 0 ? b.steps.dispStep(b.dispL, 1e7) : b.steps.covStep(b.covL, 1e7);
+            String what = part == 0 ? "rho" : "theta";
+            assertEquals(before, after, 1e-9 * Math.abs(before), what + ": the NLL is the one before");
+            org.junit.jupiter.api.Assertions.assertArrayEquals(rho, b.rho, 0.0, what + ": rho unchanged");
+            org.junit.jupiter.api.Assertions.assertArrayEquals(theta, b.theta, 0.0, what + ": theta unchanged");
+            org.junit.jupiter.api.Assertions.assertArrayEquals(rv, b.model().predictDisp(s.xdisp, s.n), 0.0, what + ": R ensemble unchanged");
+            org.junit.jupiter.api.Assertions.assertArrayEquals(g, b.model().predictCov(s.wcov, s.m), 0.0, what + ": G ensembles unchanged");
+            // and the Likelihood state is the state's again (the next step reads it)
+            double[] e = b.lik.e.clone();
+            b.estepVar(b.rho, b.theta);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(b.lik.e, e, 0.0, what + ": E-step state current");
+        }
+    }
 }
