@@ -247,4 +247,22 @@ class NewtonStepTest {
         assertArrayEquals(one, two, 0.0);
         assertArrayEquals(one, three, 0.0);
     }
+
+    @Test
+    void solveSystemPinsEmptyColumnsRidgesSemiDefiniteSystemsAndAddsThePenalty() {
+        // (the refusal after eight ridges is unreachable: the last ridge, 1e5 times the largest diagonal, makes
+        // any symmetric system with that diagonal positive definite)
+        // lower triangle, column-major
+        double[] x = NewtonStep.solveSystem(new double[] {2, 0, 0, 0, 0, 0, 0, 0, 3}, new double[] {4, 5, 6}, 3, null);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new double[] {2, 0, 2}, x, 1e-12, "a zero column is pinned at 0");
+        double[] tiny = NewtonStep.solveSystem(new double[] {1, 0, 0, 1e-14}, new double[] {1, 1}, 2, null);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new double[] {1, 0}, tiny, 1e-12, "below 1e-12 of the largest diagonal: pinned");
+        double[] semi = NewtonStep.solveSystem(new double[] {1, 1, 0, 1}, new double[] {2, 2}, 2, null);
+        assertEquals(2, semi[0] + semi[1], 1e-6, "rank-deficient: a ridge solves H x = g");
+        assertEquals(semi[0], semi[1], 1e-6, "and takes the minimum-norm solution (to the conditioning of the ridge)");
+        double[] pen = NewtonStep.solveSystem(new double[] {1, 0, 0, 1}, new double[] {2, 3}, 2, new double[] {1, 0, 0, 0});
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new double[] {1, 3}, pen, 1e-12, "(H + P) x = g");
+        double[] zero = NewtonStep.solveSystem(new double[] {0, 0, 0, 0}, new double[] {1, 1}, 2, null);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new double[] {0, 0}, zero, 0.0, "no information: no step");
+    }
 }
