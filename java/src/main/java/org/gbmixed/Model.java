@@ -143,6 +143,9 @@ public final class Model {
     public double sigma2() {
         if (rho.nlevels.length == 0) return Math.exp(rho.clamp(rho.intercept));
         double s = 0;
+        if (fittedDisp == null)
+            throw new IllegalStateException("sigma2: R(x) is boosted and a model read from bytes does not keep the training "
+                    + "rows' R(x_j), whose mean this is: use predictDisp on the rows");
         for (double v : fittedDisp) s += v;
         return fittedDisp.length > 0 ? s / fittedDisp.length : Double.NaN;
     }
