@@ -195,8 +195,12 @@ final class Likelihood {
 
     /** dl/drho_j = 1/2 [1 - (e_j^2 + z_j' P_i z_j) / R_j], with R_j = exp(rho_j) / w_j. */
     double gradRho(int j, double[] resVar) {
-        int i = d.cluster[j];
-        return 0.5 * (1 - (e[j] * e[j] + zPz(j, i)) / resVar[j]);
+        return gradRho(e[j], zPz(j, d.cluster[j]), resVar[j]);
+    }
+
+    /** dl/drho_j from e_j, z_j' P_i z_j and R_j (the rho step computes z'Pz once for this and the weight). */
+    static double gradRho(double e, double zpz, double resVar) {
+        return 0.5 * (1 - (e * e + zpz) / resVar);
     }
 
     /**
@@ -204,7 +208,12 @@ final class Likelihood {
      * the residual log-variance step.
      */
     double fisherRho(int j, double[] resVar) {
-        double a = 1 - zPz(j, d.cluster[j]) / resVar[j];   // R_j [V^-1]_jj, in (0, 1]
+        return fisherRho(zPz(j, d.cluster[j]), resVar[j]);
+    }
+
+    /** The same from z_j' P_i z_j and R_j. */
+    static double fisherRho(double zpz, double resVar) {
+        double a = 1 - zpz / resVar;   // R_j [V^-1]_jj, in (0, 1]
         return 0.5 * a * a;
     }
 

@@ -92,18 +92,26 @@ final class MeanPart {
      * from the E-step state lik of the step (P_i) and the mean f after it. 0 when tau's shape did not learn.
      */
     double tauStepValue(Likelihood lik, double[] resVar, double[] mask) {
-        return tauShape ? stepValue(lik, resVar, mask, lastTauIncrement()) : 0;
+        return tauShape ? stepValue(lik, resVar, mask) : 0;
     }
 
-    /** The last step's tau shape increment per row, nu_cate t_j tau_step(x_j) (zeros when tau's shape stopped). */
+    /** The last step's tau shape increment of row j, nu_cate t_j tau_step(x_j). */
+    private double tauIncrement(int j) {
+        return cfg.learningRateCate * t[j] * outTau[j];
+    }
+
+    /** The last step's tau shape increment per row (zeros when tau's shape stopped); for tests. */
     double[] lastTauIncrement() {
         double[] a = new double[d.n];
-        if (tauShape) for (int j = 0; j < d.n; j++) a[j] = cfg.learningRateCate * t[j] * outTau[j];
+        if (tauShape) for (int j = 0; j < d.n; j++) a[j] = tauIncrement(j);
         return a;
     }
 
-    /** -a'V^-1 v + 1/2 a'V^-1 a over the clusters with mask_i > 0, v = y - f + a (see tauStepValue). */
-    private double stepValue(Likelihood lik, double[] resVar, double[] mask, double[] inc) {
+    /**
+     * -a'V^-1 v + 1/2 a'V^-1 a over the clusters with mask_i > 0, v = y - f + a (see tauStepValue); every round,
+     * so a_j is computed in place rather than into an n-array.
+     */
+    private double stepValue(Likelihood lik, double[] resVar, double[] mask) {
         int q = d.q, n = d.n;
         double total = 0;
         double[] ua = new double[q], uv = new double[q];
@@ -114,7 +122,7 @@ final class MeanPart {
             java.util.Arrays.fill(uv, 0.0);
             for (int x = d.start[i]; x < d.start[i + 1]; x++) {
                 int j = d.order[x];
-                double a = inc[j], v = d.y[j] - f[j] + a, rinv = 1 / resVar[j];
+                double a = tauIncrement(j), v = d.y[j] - f[j] + a, rinv = 1 / resVar[j];
                 sa += a * v * rinv;
                 saa += a * a * rinv;
                 for (int l = 0; l < q; l++) {

@@ -47,8 +47,9 @@ final class VarianceSteps {
         Likelihood lik = b.lik;
         double meanInfo = 0;
         for (int j = 0; j < d.n; j++) {
-            target[j] = -lik.gradRho(j, b.resVar);
-            weight[j] = lik.fisherRho(j, b.resVar);
+            double zpz = lik.zPz(j, d.cluster[j]), rv = b.resVar[j];
+            target[j] = -Likelihood.gradRho(lik.e[j], zpz, rv);
+            weight[j] = Likelihood.fisherRho(zpz, rv);
             meanInfo += weight[j];
         }
         meanInfo /= d.n;

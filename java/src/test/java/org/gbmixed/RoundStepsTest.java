@@ -139,6 +139,23 @@ class RoundStepsTest {
         }
     }
 
+    /** Dense V_i^-1 of cluster i (rows: its rows) at the state's R and G_i. */
+    static double[] vInverse(Booster b, State st, int i, int[] rows) {
+        return inverse(denseV(b.d, rows, gOf(b.lc, st.theta, i * b.np), st.resVar), rows.length, null);
+    }
+
+    /** G(w) that predict() gives new clusters with the training clusters' w (the ensembles) is the fit's G_i. */
+    static void assertPredictedCovIsTheFit(Model model, Data s, String what) {
+        double[] gFit = model.clusterCovariance(), gPred = model.predictCov(s.wcov, s.m);
+        int[][] tri = {{0, 0}, {1, 0}, {1, 1}};
+        for (int i = 0; i < s.m; i++)
+            for (int e = 0; e < 3; e++) {
+                double fit = gFit[i * 4 + tri[e][0] + tri[e][1] * 2];
+                assertEquals(fit, gPred[i + e * s.m], EXACT_TOL * Math.abs(fit) + 1e-12,
+                        what + ": predicted G(w) entry " + e + ", cluster " + i);
+            }
+    }
+
     private static Config config() {
         // honest folds off: the variance steps then read the E-step at f, which the oracle recomputes
         return Problems.config().nrounds(60).learningRate(0.1).learningRateDisp(0.05).learningRateCov(0.05)
@@ -168,7 +185,7 @@ class RoundStepsTest {
         for (int i = 0; i < d.m; i++) {
             double[] g = gOf(b.lc, st.theta, i * b.np);
             int[] rows = rows(d, i);
-            double[] vi = inverse(denseV(d, rows, g, st.resVar), rows.length, null);
+            double[] vi = vInverse(b, st, i, rows);
             for (int a = 0; a < rows.length; a++) {
                 int j = rows[a];
                 double rv = st.resVar[j];
@@ -201,7 +218,7 @@ class RoundStepsTest {
         for (int i = 0; i < d.m; i++) {
             int[] rows = rows(d, i);
             int k = rows.length;
-            double[] vi = inverse(denseV(d, rows, gOf(b.lc, st.theta, i * np), st.resVar), k, null);
+            double[] vi = vInverse(b, st, i, rows);
             for (int t = 0; t < np; t++) {
                 int at = i * np + t;
                 double t0 = st.theta[at];
@@ -249,7 +266,7 @@ class RoundStepsTest {
         for (int i = 0; i < d.m; i++) {
             int[] rows = rows(d, i);
             int k = rows.length;
-            double[] vi = inverse(denseV(d, rows, gOf(b.lc, st.theta, i * b.np), st.resVar), k, null);
+            double[] vi = vInverse(b, st, i, rows);
             for (int a = 0; a < k; a++) {
                 int j = rows[a];
                 double vr = 0;
@@ -313,7 +330,7 @@ class RoundStepsTest {
         // G -> D^s G D^s, D = diag(d0, d1): correlations kept; s = 1, or 1/2, 1/4, ... when the full factor raised
         // the NLL (scaling with the correlations fixed is not a full EM step, so that can happen)
         Model model = b.model();
-        double[] gFit = model.clusterCovariance(), gPred = model.predictCov(s.wcov, s.m);
+        double[] gFit = model.clusterCovariance();
         double sStep = Math.log(gFit[0] / g0[0][0]) / (2 * Math.log(d0));
         double halvings = -Math.log(sStep) / Math.log(2);
         assertEquals(Math.rint(halvings), halvings, 1e-6, "step s = " + sStep + " is 1/2^h");
@@ -328,13 +345,7 @@ class RoundStepsTest {
                 }
         // what predict() gives a new cluster with these w (the ensembles, with their intercepts and scales)
         // equals what the fit uses for the training clusters
-        int[][] tri = {{0, 0}, {1, 0}, {1, 1}};
-        for (int i = 0; i < d.m; i++)
-            for (int e = 0; e < 3; e++) {
-                double fit = gFit[i * 4 + tri[e][0] + tri[e][1] * 2];
-                assertEquals(fit, gPred[i + e * s.m], EXACT_TOL * Math.abs(fit) + 1e-12,
-                        "predicted G(w) entry " + e + ", cluster " + i);
-            }
+        assertPredictedCovIsTheFit(model, s, "after the level step");
     }
 
     @Test
@@ -349,13 +360,7 @@ class RoundStepsTest {
         Model model = b.model();
         double[] rv = model.predictDisp(s.xdisp, s.n), fd = model.fittedDisp();
         for (int j = 0; j < s.n; j++) assertEquals(fd[j], rv[j], EXACT_TOL * fd[j], "R(x) row " + j);
-        double[] gFit = model.clusterCovariance(), gPred = model.predictCov(s.wcov, s.m);
-        int[][] tri = {{0, 0}, {1, 0}, {1, 1}};
-        for (int i = 0; i < s.m; i++)
-            for (int e = 0; e < 3; e++) {
-                double fit = gFit[i * 4 + tri[e][0] + tri[e][1] * 2];
-                assertEquals(fit, gPred[i + e * s.m], EXACT_TOL * Math.abs(fit) + 1e-12, "G(w) entry " + e + ", cluster " + i);
-            }
+        assertPredictedCovIsTheFit(model, s, "after 25 rounds");
     }
 
     /** After a step alone (no level step to re-derive it), the state is what the ensembles predict. */
@@ -366,18 +371,11 @@ class RoundStepsTest {
             assertEquals(b.rhoEns.clamp(b.rhoRaw[j]), b.rho[j], 0.0, what + ": rho = clamp(rhoRaw), row " + j);
             assertEquals(Math.exp(b.rho[j]), rv[j], EXACT_TOL * rv[j], what + ": R(x) row " + j);
         }
-        double[] gFit = model.clusterCovariance(), gPred = model.predictCov(s.wcov, s.m);
-        for (int i = 0; i < s.m; i++) {
+        for (int i = 0; i < s.m; i++)
             for (int t = 0; t < b.np; t++)
                 assertEquals(b.thetaEns[t].clamp(b.thetaRaw[i * b.np + t]), b.theta[i * b.np + t], 0.0,
                         what + ": theta = clamp(thetaRaw), cluster " + i);
-            int[][] tri = {{0, 0}, {1, 0}, {1, 1}};
-            for (int e = 0; e < 3; e++) {
-                double fit = gFit[i * 4 + tri[e][0] + tri[e][1] * 2];
-                assertEquals(fit, gPred[i + e * s.m], EXACT_TOL * Math.abs(fit) + 1e-12,
-                        what + ": G(w) entry " + e + ", cluster " + i);
-            }
-        }
+        assertPredictedCovIsTheFit(model, s, what);
     }
 
     @Test
