@@ -2,9 +2,11 @@ package org.gbmixed;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /** Validation loss, best round and early stopping. */
@@ -53,6 +55,112 @@ class EarlyStoppingTest {
                 assertEquals(direct, vl[vl.length - 1], 1e-8 * Math.abs(direct), metric + ", round " + m.nrounds());
             }
         }
+    }
+
+    /** Clusters of 8 rows, random intercept + treatment slope, weights in [0.5, 2]: {x, y, w, z, t}, codes c. */
+    private static double[][] treated(long seed, int m, int[] c) {
+        Random rnd = new Random(seed);
+        int n = m * 8;
+        double[] x = new double[n], y = new double[n], w = new double[n], z = new double[2 * n], t = new double[n];
+        for (int i = 0; i < m; i++) {
+            double b0 = rnd.nextGaussian(), b1 = 0.5 * rnd.nextGaussian();
+            for (int r = 0; r < 8; r++) {
+                int j = i * 8 + r;
+                c[j] = i;
+                x[j] = rnd.nextDouble() * 2 - 1;
+                t[j] = rnd.nextBoolean() ? 1 : 0;
+                w[j] = 0.5 + 1.5 * rnd.nextDouble();
+                y[j] = Math.sin(2 * x[j]) + (1 + x[j]) * t[j] + b0 + b1 * t[j] + 0.5 * rnd.nextGaussian() / Math.sqrt(w[j]);
+                z[j] = 1;
+                z[j + n] = t[j];
+            }
+        }
+        return new double[][] {x, y, w, z, t};
+    }
+
+    @Test
+    void validationWithATreatmentAndWeightsIsTheDenseHeldOutLoss() {
+        int m = 40, mv = 20, n = 8 * m, nv = 8 * mv;
+        int[] c = new int[n], cv = new int[nv];
+        double[][] tr = treated(61, m, c), va = treated(62, mv, cv);
+        for (String metric : new String[] {"nll", "rowwise", "mse"}) {
+            TrainingData d = new TrainingData(tr[0], n, 1, new int[] {0}, tr[1], tr[2], c, m, tr[3], 2, false);
+            d.setTreatment(tr[4], Double.NaN);
+            Config cfg = Problems.config().nrounds(20).learningRate(0.2).maxDepth(2).minLeaf(10).honestFolds(0)
+                    .earlyStoppingMetric(metric).build();
+            Booster b = new Booster(d, cfg);
+            b.setValidation(va[0], nv, va[1], va[2], cv, mv, va[3], new double[0], new double[0], va[4]);
+            b.iterate(12);
+            Model model = b.model();
+            // the dense oracle: r = y - mu - (T - c) tau from the model's predictions, R_j = R / w_j, G for new clusters
+            int[] isNew = new int[nv];
+            Arrays.fill(isNew, -1);
+            double[] p = model.predict(va[0], nv, isNew, va[3], new double[0], new double[0], va[4]);
+            double rv = model.predictDisp(new double[0], 1)[0];
+            double[] gl = model.predictCov(new double[0], 1), g = {gl[0], gl[1], gl[1], gl[2]};
+            TrainingData dv = new TrainingData(va[0], nv, 1, new int[] {0}, va[1], va[2], cv, mv, va[3], 2, false);
+            double[] r = new double[nv], resVar = new double[nv];
+            for (int j = 0; j < nv; j++) { r[j] = va[1][j] - p[j]; resVar[j] = rv / va[2][j]; }
+            double direct = 0;
+            for (int i = 0; i < mv; i++) {
+                for (int j : RoundStepsTest.rows(dv, i)) {
+                    double var = g[0] + 2 * g[1] * va[3][j + nv] + g[3] * va[3][j + nv] * va[3][j + nv] + resVar[j];
+                    if (metric.equals("mse")) direct += r[j] * r[j];
+                    if (metric.equals("rowwise")) direct += 0.5 * (Math.log(2 * Math.PI * var) + r[j] * r[j] / var);
+                }
+                if (metric.equals("nll")) direct += RoundStepsTest.clusterNll(dv, i, r, g, resVar);
+            }
+            double[] vl = model.validLoss();
+            assertEquals(direct, vl[vl.length - 1], 1e-8 * Math.abs(direct), metric);
+        }
+    }
+
+    @Test
+    void validationDataMustMatchTheTrainingData() {
+        int m = 20, n = 8 * m;
+        int[] c = new int[n];
+        double[][] tr = treated(63, m, c);
+        double[] xdisp = tr[0], wcov = new double[m];
+        for (int i = 0; i < m; i++) wcov[i] = i % 3;
+        java.util.function.Function<String, Booster> treated = learner -> {
+            TrainingData d = new TrainingData(tr[0], n, 1, new int[] {0}, tr[1], tr[2], c, m, tr[3], 2, false,
+                    xdisp, 1, new int[] {0}, wcov, 1, new int[] {0});
+            d.setTreatment(tr[4], Double.NaN);
+            Config cfg = Problems.config().nrounds(5).honestFolds(0).learner(learner).learnerDisp(learner)
+                    .learnerCov(learner).build();
+            return new Booster(d, cfg);
+        };
+        String msg = assertThrows(IllegalArgumentException.class, () -> treated.apply("tree").setValidation(tr[0], n, tr[1],
+                tr[2], c, m, tr[3], xdisp, wcov)).getMessage();
+        assertTrue(msg.contains("need the treatment of every row"), msg);
+        // a missing value cannot reach a learner other than trees: x, xdisp and wcov each
+        String[] names = {"x", "xdisp", "wcov"};
+        for (int k = 0; k < 3; k++) {
+            double[] xm = tr[0].clone(), dm = xdisp.clone(), wm = wcov.clone();
+            (k == 0 ? xm : k == 1 ? dm : wm)[3] = Double.NaN;
+            for (String learner : new String[] {"linear", "tree"}) {
+                Runnable set = () -> treated.apply(learner).setValidation(xm, n, tr[1], tr[2], c, m, tr[3], dm, wm, tr[4]);
+                if (learner.equals("tree")) { set.run(); continue; }   // trees route missing values
+                msg = assertThrows(IllegalArgumentException.class, set::run).getMessage();
+                assertTrue(msg.startsWith(names[k] + "[4, 1] = NaN"), msg);
+            }
+        }
+        // held-out data built with other columns than the fit's (the facade takes the fit's; the class checks)
+        Booster b = treated.apply("tree");
+        double[] codes = new double[n];
+        for (int j = 0; j < n; j++) codes[j] = j % 3;
+        TrainingData factor = new TrainingData(codes, n, 1, new int[] {3}, tr[1], tr[2], c, m, tr[3], 2, false,
+                xdisp, 1, new int[] {0}, wcov, 1, new int[] {0});
+        msg = assertThrows(IllegalArgumentException.class, () -> new Validation(factor, b)).getMessage();
+        assertTrue(msg.contains("validation x column 1 has nlevels 3, training 0"), msg);
+        TrainingData fewer = new TrainingData(tr[0], n, 1, new int[] {0}, tr[1], tr[2], c, m, tr[3], 2, false);
+        msg = assertThrows(IllegalArgumentException.class, () -> new Validation(fewer, b)).getMessage();
+        assertTrue(msg.contains("validation data have 1/0/0 covariates and q = 2, the training data 1/1/1 and q = 2"), msg);
+        // a model without a treatment part refuses a held-out treatment
+        TrainingData plain = new TrainingData(tr[0], n, 1, new int[] {0}, tr[1], tr[2], c, m, tr[3], 2, false);
+        msg = assertThrows(IllegalArgumentException.class, () -> new Booster(plain, Problems.config().nrounds(5).build())
+                .setValidation(tr[0], n, tr[1], tr[2], c, m, tr[3], new double[0], new double[0], tr[4])).getMessage();
+        assertTrue(msg.contains("no treatment-effect part"), msg);
     }
 
     @Test

@@ -170,21 +170,38 @@ class NewtonStepTest {
             for (int j = 0; j < d.n; j++) if (rnd.nextDouble() < 0.7) { inNode[j] = true; idx[cnt++] = j; }
             boolean[] leftCluster = new boolean[d.m];
             for (int i = 0; i < d.m; i++) leftCluster[i] = rnd.nextBoolean();
-            double[] hc = new double[d.n];
-            new ClusterSplitWeights(d, s.mult).bind(s.lik, s.resVar, s.cw).compute(idx, 0, cnt, hc, new boolean[d.n]);
-            double viaWeights = 0, dense = 0;
-            for (int t = 0; t < cnt; t++) if (leftCluster[d.cluster[idx[t]]]) viaWeights += hc[idx[t]];
-            for (int i = 0; i < d.m; i++) {
-                if (!leftCluster[i]) continue;
-                int from = d.start[i], ni = d.start[i + 1] - from;
-                double[] vi = s.vinv(i);
-                for (int a = 0; a < ni; a++)
-                    for (int b = 0; b < ni; b++) {
-                        int ja = d.order[from + a], jb = d.order[from + b];
-                        if (inNode[ja] && inNode[jb]) dense += s.cw[i] * s.mult[ja] * vi[a + b * ni] * s.mult[jb];
-                    }
+            for (double[] mult : new double[][] {s.mult, null}) {
+                // the same object first weighs the root (all rows), then the node: nothing of the root may stay
+                ClusterSplitWeights csw = new ClusterSplitWeights(d, mult).bind(s.lik, s.resVar, s.cw);
+                int[] all = new int[d.n];
+                for (int j = 0; j < d.n; j++) all[j] = j;
+                double[] hc = new double[d.n];
+                boolean[] first = new boolean[d.n];
+                csw.compute(all, 0, d.n, hc, first);
+                java.util.Arrays.fill(first, false);
+                csw.compute(idx, 0, cnt, hc, first);
+                int[] firsts = new int[d.m];
+                for (int t = 0; t < cnt; t++) if (first[idx[t]]) firsts[d.cluster[idx[t]]]++;
+                for (int i = 0; i < d.m; i++) {
+                    boolean present = false;
+                    for (int t = 0; t < cnt; t++) present |= d.cluster[idx[t]] == i;
+                    assertEquals(present ? 1 : 0, firsts[i], "one first row for each cluster in the node, cluster " + i);
+                }
+                double viaWeights = 0, dense = 0;
+                for (int t = 0; t < cnt; t++) if (leftCluster[d.cluster[idx[t]]]) viaWeights += hc[idx[t]];
+                for (int i = 0; i < d.m; i++) {
+                    if (!leftCluster[i]) continue;
+                    int from = d.start[i], ni = d.start[i + 1] - from;
+                    double[] vi = s.vinv(i);
+                    for (int a = 0; a < ni; a++)
+                        for (int b = 0; b < ni; b++) {
+                            int ja = d.order[from + a], jb = d.order[from + b];
+                            double ma = mult == null ? 1 : mult[ja], mb = mult == null ? 1 : mult[jb];
+                            if (inNode[ja] && inNode[jb]) dense += s.cw[i] * ma * vi[a + b * ni] * mb;
+                        }
+                }
+                assertEquals(dense, viaWeights, DENSE_TOL * Math.abs(dense), "a_L' V^-1 a_L, q = " + q + (mult == null ? ", mean" : ", treatment"));
             }
-            assertEquals(dense, viaWeights, DENSE_TOL * Math.abs(dense), "a_L' V^-1 a_L, q = " + q);
         }
     }
 

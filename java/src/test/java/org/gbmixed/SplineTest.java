@@ -10,6 +10,26 @@ import org.junit.jupiter.api.Test;
 class SplineTest {
 
     @Test
+    void valuesOutsideTheRangeTakeTheEndsAndAConstantCovariateGivesAConstant() {
+        BSpline b = new BSpline(-2, 3, 4);
+        double[] v = new double[4], w = new double[4];
+        assertEquals(0, b.eval(-7, v));
+        assertEquals(0, b.eval(-2, w));
+        assertEquals(java.util.Arrays.toString(w), java.util.Arrays.toString(v), "below the range: the value at lo");
+        assertEquals(4, b.eval(10, v));
+        assertEquals(4, b.eval(3, w));
+        assertEquals(java.util.Arrays.toString(w), java.util.Arrays.toString(v), "above the range: the value at hi");
+        assertEquals(1.0 / 6, w[1], 1e-15, "at hi: the last segment's end (1/6, 2/3, 1/6 over its last 3 functions)");
+        // a covariate with one value: any interval works, the basis values are finite and sum to one
+        BSpline c = new BSpline(2.5, 2.5, 5);
+        int s = c.eval(2.5, v);
+        assertEquals(0, s);
+        assertEquals(1.0, v[0] + v[1] + v[2] + v[3], 1e-12);
+        for (double a : v) assertTrue(Double.isFinite(a) && a >= 0);
+        assertEquals(1.0 / 6, v[0], 1e-15, "the first segment's start");
+    }
+
+    @Test
     void basisIsAPartitionOfUnityAndReproducesLines() {
         BSpline b = new BSpline(-2, 3, 20);
         assertEquals(24, b.size);
