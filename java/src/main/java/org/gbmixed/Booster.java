@@ -281,7 +281,8 @@ public final class Booster {
         watch(() -> crossFit.oofLoss(resVar, lAll, stride, cfg.stoppingMetric));
     }
 
-    private void watch(HeldOut h) {
+    /** Watches h from now on (before the first round; package-private so that tests can script a loss). */
+    void watch(HeldOut h) {
         validation = h;
         validLoss[0] = validation.loss();
         bestRound = 0;

@@ -163,6 +163,81 @@ class EarlyStoppingTest {
         assertTrue(msg.contains("no treatment-effect part"), msg);
     }
 
+    /** A held-out loss read from a script, one value per call (the first before round 1). */
+    private static Booster.HeldOut script(double... values) {
+        int[] call = {0};
+        return () -> values[call[0]++];
+    }
+
+    private static double[] predictions(Model m, TrainingData d) {
+        return m.predict(d.x, d.n, d.cluster, d.z);
+    }
+
+    /** The model after k rounds of the same fit, without a watched loss. */
+    private static Model fitted(TrainingData d, Config c, int k) {
+        Booster b = new Booster(d, c);
+        b.iterate(k);
+        return b.model();
+    }
+
+    @Test
+    void earlyStoppingBookkeepingFollowsTheWatchedLossExactly() {
+        TrainingData d = Problems.random(5, 30, 8, 1, true);
+        // ties do not move the best round; stopping comes exactly early_stopping_rounds after it
+        Config c = Problems.config().nrounds(40).learningRate(0.1).maxDepth(2).minLeaf(5).honestFolds(0)
+                .earlyStoppingRounds(3).build();
+        Booster b = new Booster(d, c);
+        double[] s = {10, 9, 8, 8.5, 8, 9, 7, 7.5, 6, 5};
+        b.watch(script(s));
+        assertEquals(5, b.iterate(20), "stops 3 rounds after the best round 2 (round 4 only ties it)");
+        assertEquals(2, b.bestRound());
+        assertTrue(b.stoppedEarly() && b.finished());
+        assertEquals(5, b.iterate(5), "a stopped fit runs no more rounds");
+        Model best = b.bestModel();
+        assertEquals(2, best.nrounds());
+        assertEquals(5, best.roundsRun(), "the histories run to the last round");
+        assertArrayEquals(Arrays.copyOf(s, 6), best.validLoss());
+        assertArrayEquals(predictions(fitted(d, c, 2), d), predictions(best, d), "the best model is the 2-round fit");
+
+        // without early stopping: the best of 20 rounds (past the histories' first capacity of 16)
+        Config all = Problems.config().nrounds(20).learningRate(0.1).maxDepth(2).minLeaf(5).honestFolds(0).build();
+        double[] down = new double[21];
+        for (int t = 0; t <= 20; t++) down[t] = t <= 17 ? 100 - t : 100 - 17 + (t - 17);
+        b = new Booster(d, all);
+        b.watch(script(down));
+        assertEquals(20, b.iterate(25), "never past nrounds");
+        assertEquals(17, b.bestRound());
+        assertTrue(!b.stoppedEarly() && b.finished());
+        best = b.bestModel();
+        assertArrayEquals(down, best.validLoss());
+        assertEquals(21, best.trainLoss().length);
+        assertArrayEquals(predictions(fitted(d, all, 17), d), predictions(best, d), "the 17-round fit");
+
+        // no round improves on the start: the best model is the initial one
+        double[] up = new double[21];
+        for (int t = 0; t <= 20; t++) up[t] = 1 + t;
+        b = new Booster(d, all);
+        b.watch(script(up));
+        b.iterate(20);
+        assertEquals(0, b.bestRound());
+        assertEquals(0, b.bestModel().nrounds());
+        assertArrayEquals(predictions(fitted(d, all, 0), d), predictions(b.bestModel(), d), "the initial model");
+
+        // the last round is the best: the current model
+        b = new Booster(d, all);
+        b.watch(script(down.clone()));
+        b.iterate(17);
+        assertEquals(17, b.bestRound());
+        assertArrayEquals(predictions(b.model(), d), predictions(b.bestModel(), d));
+        assertEquals(17, b.bestModel().nrounds());
+
+        assertThrows(IllegalArgumentException.class, () -> new Booster(d, all).iterate(-1));
+        Booster noValidation = new Booster(d, all);
+        noValidation.iterate(4);
+        assertEquals(4, noValidation.bestRound(), "without a watched loss the best round is the last");
+        assertEquals(0, noValidation.model().validLoss().length);
+    }
+
     @Test
     void earlyStoppingOnTheHonestFoldsScoresEachCrossFitMeanOnItsOwnFold() {
         // without held-out data: the out-of-fold loss of the K cross-fit means; every cluster stays in the fit
