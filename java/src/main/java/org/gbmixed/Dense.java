@@ -14,11 +14,19 @@ final class Dense {
      * @return false when A is not (numerically) positive definite
      */
     static boolean cholesky(double[] a, int n) {
+        return choleskyFailure(a, n, null, 0) < 0;
+    }
+
+    /**
+     * The same, failing also where a pivot A_jj - sum_k<j L_jk^2 is at most relTol * diag[j] (diag null: 0):
+     * returns -1 on success, else the first failing column j (columns before j are factored, j onwards not).
+     */
+    static int choleskyFailure(double[] a, int n, double[] diag, double relTol) {
         for (int j = 0; j < n; j++) {
             // L_jj = sqrt(A_jj - sum_k<j L_jk^2)
             double d = a[j + j * n];
             for (int k = 0; k < j; k++) d -= a[j + k * n] * a[j + k * n];
-            if (!(d > 0) || Double.isInfinite(d)) return false;
+            if (!(d > (diag == null ? 0 : relTol * diag[j])) || Double.isInfinite(d)) return j;
             double ljj = Math.sqrt(d);
             a[j + j * n] = ljj;
             for (int i = j + 1; i < n; i++) {
@@ -29,7 +37,7 @@ final class Dense {
             }
             for (int i = 0; i < j; i++) a[i + j * n] = 0.0;
         }
-        return true;
+        return -1;
     }
 
     /** Solves L L' x = b in place (b overwritten by x), L from {@link #cholesky}. */

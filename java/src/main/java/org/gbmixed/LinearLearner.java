@@ -67,10 +67,10 @@ final class LinearLearner {
         }
         double[] diag = new double[p];
         for (int j = 0; j < p; j++) diag[j] = a[j + j * p];
-        if (!Dense.cholesky(a, p)) throw singular(diag, a);
-        // reject near-singular designs: a pivot tiny relative to its diagonal means collinearity
-        for (int j = 0; j < p; j++)
-            if (a[j + j * p] * a[j + j * p] < 1e-10 * diag[j]) throw singular(diag, a);
+        // a pivot tiny relative to its diagonal (squared L_jj below 1e-10 A_jj) means collinearity
+        int bad = Dense.choleskyFailure(a, p, diag, 1e-10);
+        if (bad >= 0) throw new IllegalArgumentException("linear learner: the design is singular or nearly so (column "
+                + colName[bad] + " is a linear combination of the others)");
         Dense.cholSolve(a, p, b);
         return fromScaled(b, out);
     }
@@ -98,14 +98,6 @@ final class LinearLearner {
         double[] raw = new double[ncoef];
         for (int j = 0; j < ncoef; j++) raw[j] = b[j] / scale[j];
         return raw;
-    }
-
-    private IllegalArgumentException singular(double[] diag, double[] l) {
-        String which = "";
-        for (int j = 0; j < ncoef; j++)
-            if (!(l[j + j * ncoef] > 0) || l[j + j * ncoef] * l[j + j * ncoef] < 1e-10 * diag[j]) { which = colName[j]; break; }
-        return new IllegalArgumentException("linear learner: the design is singular or nearly so (column "
-                + which + " is a linear combination of the others)");
     }
 
     /** x_i' beta for row i of an nrow x p column-major matrix with the given factor layout. */
