@@ -25,8 +25,9 @@
 #' @param learner_disp,learner_cov base learner of the residual log-variance \eqn{\log R(x)} and of the
 #'   log-Cholesky entries of \eqn{G(w)}: `"tree"`, `"linear"` or `"spline"` (`NULL`: same as `learner`).
 #' @param spline_df,spline_knots degrees of freedom of each P-spline (and of each factor's ridge) base learner,
-#'   a number >= 1 (the smoothing parameter is set so that the smoother has these df), and the number of
-#'   interior knots of each cubic B-spline basis.
+#'   a number >= 1 (the smoothing parameter is set so that the smoother has these df; a P-spline of a numeric
+#'   covariate has at least 2, as its penalty leaves a straight line free, so values below 2 give 2 with a
+#'   warning), and the number of interior knots of each cubic B-spline basis.
 #' @param componentwise with `learner = "linear"`: fit one covariate at a time (component-wise linear boosting,
 #'   as mboost's `bols`) instead of all covariates at once.
 #' @param min_leaf_cov minimum number of clusters in a leaf of a tree of \eqn{G(w)} (which learns from one
@@ -136,6 +137,10 @@ gbmixed_control <- function(nrounds = 500, learning_rate = 0.05,
   if (!is.null(learner_disp)) learner_disp <- check_part_learner(learner_disp, "learner_disp")
   if (!is.null(learner_cov)) learner_cov <- check_part_learner(learner_cov, "learner_cov")
   check_number(spline_df, "spline_df", lower = 1, upper = 1000)
+  if (spline_df < 2)
+    warning(sprintf(paste0("spline_df = %g is below 2: a P-spline of a numeric covariate leaves a straight line ",
+                           "unpenalised, so it keeps 2 df; only a factor's ridge gets %g"), spline_df, spline_df),
+            call. = FALSE)
   check_whole(spline_knots, "spline_knots", min = 1, max = 1000)
   check_flag(componentwise, "componentwise")
   check_flag(newton, "newton")

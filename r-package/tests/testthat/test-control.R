@@ -27,6 +27,8 @@ test_that("every bad control value is refused with a message naming the argument
   expect_identical(gbmixed_control(learner = "spline")$learner, "spline")
   expect_identical(gbmixed_control(learner = "spline")$honest_folds, 3L)
   expect_error(gbmixed_control(spline_df = 0.5), "`spline_df` must be a single number in \\[1, 1000\\]")
+  expect_warning(gbmixed_control(spline_df = 1.5), "spline_df = 1.5 is below 2: a P-spline of a numeric covariate")
+  expect_no_warning(gbmixed_control(spline_df = 2))
   expect_error(gbmixed_control(spline_knots = 0), "`spline_knots`")
   expect_error(gbmixed_control(componentwise = NA), "`componentwise` must be TRUE or FALSE")
   parts <- gbmixed_control(learner = list(mean = "tree", disp = "spline", cov = "linear"))
