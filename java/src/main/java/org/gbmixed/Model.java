@@ -21,8 +21,11 @@ public final class Model {
     /** The treatment-effect part tau(x) (null without a treatment) and the centre c of its contrast T - c. */
     private final Ensemble tau;
     private final double centre;
-    /** The cross-fit means {mu, tau} of each honest fold: a delete-a-group jackknife of the mean (may be empty). */
-    private final Ensemble[][] jack;
+    /**
+     * The cross-fit means {mu, tau} of each honest fold: a delete-a-group jackknife of the mean (may be empty).
+     * Package-private for the tests.
+     */
+    final Ensemble[][] jack;
     private final Ensemble[] theta;
     private final LogCholesky lc;
     private final int q, m;
