@@ -78,10 +78,10 @@ final class CrossFit {
         return out;
     }
 
-    private double estep(int f, double[] resVar, double[] lAll, int lStride) {
+    private void estep(int f, double[] resVar, double[] lAll, int lStride) {
         double[] fa = parts[f].f;
         for (int j = 0; j < d.n; j++) r[j] = d.y[j] - fa[j];
-        return lik[f].run(r, resVar, lAll, lStride);
+        lik[f].run(r, resVar, lAll, lStride);
     }
 
     /**

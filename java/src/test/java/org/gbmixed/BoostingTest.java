@@ -38,6 +38,17 @@ class BoostingTest {
     }
 
     @Test
+    void honestFoldsRangeFromTwoToTheNumberOfClusters() {
+        TrainingData d = Problems.random(9, 12, 6, 1, true);
+        for (int folds : new int[] {2, 12}) new Booster(d, Problems.config().nrounds(2).honestFolds(folds).build()).iterate(2);
+        String msg = assertThrows(IllegalArgumentException.class,
+                () -> new Booster(d, Problems.config().nrounds(2).honestFolds(13).build())).getMessage();
+        assertEquals("honest_folds = 13: must be 0 (off) or in 2..12 (the number of clusters)", msg);
+        msg = assertThrows(IllegalArgumentException.class, () -> Problems.config().honestFolds(1).build()).getMessage();
+        assertEquals("honest_folds = 1: must be 0 (off) or >= 2", msg);
+    }
+
+    @Test
     void noRandomEffectIsPlainL2Boosting() {
         Random rnd = new Random(7);
         int n = 120, m = 6;

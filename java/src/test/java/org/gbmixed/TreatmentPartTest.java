@@ -82,7 +82,15 @@ class TreatmentPartTest {
                 // tau(x1) = 1 + x1: the slope is found (measured 0.460, 1.233, 1.872 against 0.2, 1, 1.8; stops at 47)
                 assertTrue(tau[2] - tau[0] > 0.8, "tau(0.8) - tau(-0.8) = " + (tau[2] - tau[0]) + ", truth 1.6");
                 assertEquals(1.0, tau[1], 0.3, "tau(0)");
+                // its shape helped out of fold at some round, so it stopped later than cate_stopping_rounds
+                assertTrue(b.cateStopRound() > 30, "stopped at " + b.cateStopRound());
             }
+            // once stopped, no treatment-effect shape is added: the main tau nor any fold's
+            int stop = b.cateStopRound();
+            assertTrue(stop > 0 && stop < 400, "stopped within the fit: " + stop);
+            assertTrue(b.mean.tau.trees.size() <= stop, "main tau trees " + b.mean.tau.trees.size());
+            for (Ensemble[] fold : m.jack) assertTrue(fold[1].trees.size() <= stop, "fold tau trees " + fold[1].trees.size());
+            assertTrue(m.jack[0][0].trees.size() > stop, "the folds' mu keeps learning");
         }
     }
 }
