@@ -254,6 +254,97 @@ class RoundStepsTest {
         }
     }
 
+    /** Fisher information of theta entry t of cluster i: 1/2 tr(V^-1 dV V^-1 dV), dV = Z dG Z' (central differences). */
+    private static double thetaFisher(Booster b, State st, TrainingData d, int i, int t, double[] vi, int[] rows) {
+        int np = b.np, k = rows.length, at = i * np + t;
+        double h = 1e-5, t0 = st.theta[at];
+        st.theta[at] = t0 + h;
+        double[] gUp = gOf(b.lc, st.theta, i * np);
+        st.theta[at] = t0 - h;
+        double[] gDn = gOf(b.lc, st.theta, i * np);
+        st.theta[at] = t0;
+        double[] dg = new double[4];
+        for (int e = 0; e < 4; e++) dg[e] = (gUp[e] - gDn[e]) / (2 * h);
+        double[] dv = denseV(d, rows, dg, new double[d.n]), a = new double[k * k];
+        for (int x = 0; x < k; x++)
+            for (int y = 0; y < k; y++) {
+                double sum = 0;
+                for (int u = 0; u < k; u++) sum += vi[x + u * k] * dv[u + y * k];
+                a[x + y * k] = sum;
+            }
+        double tr = 0;
+        for (int x = 0; x < k; x++) for (int y = 0; y < k; y++) tr += a[x + y * k] * a[y + x * k];
+        return 0.5 * tr;
+    }
+
+    @Test
+    void fisherWeightsBelowTheFloorAreRaisedToAThousandthOfTheirMean() {
+        Data s = new Data(7, 30, 2, 7);
+        // rows of weight 1e4 (R_j = R(x) / 1e4, their variance is G's) carry almost no information on R;
+        // clusters whose slope covariate is almost 0 carry almost none on the slope's variance
+        for (int j = 0; j < s.n; j++) {
+            if (s.cluster[j] < 3) s.z[j + s.n] = 1e-3;
+            if (j % 11 == 0) s.wt[j] = 1e4;
+        }
+        Booster b = warm(s, 6);
+        TrainingData d = b.d;
+        State st = new State(b);
+        double[] target = new double[d.n], weight = new double[d.n], fisher = new double[d.n];
+        b.steps.dispWorkingResponse(target, weight);
+        double mean = 0;
+        for (int i = 0; i < d.m; i++) {
+            int[] rows = rows(d, i);
+            double[] vi = vInverse(b, st, i, rows);
+            for (int a = 0; a < rows.length; a++) {
+                fisher[rows[a]] = 0.5 * Math.pow(st.resVar[rows[a]] * vi[a + a * rows.length], 2);
+                mean += fisher[rows[a]] / d.n;
+            }
+        }
+        int floored = 0;
+        for (int j = 0; j < d.n; j++) {
+            double want = Math.max(fisher[j], 1e-3 * mean);
+            if (fisher[j] < 1e-3 * mean) floored++;
+            assertEquals(want, weight[j], 1e-6 * want, "rho weight of row " + j);
+        }
+        assertTrue(floored > 0 && floored < d.n / 5, floored + " rows floored");
+        // and the target of a floored row is -dl/drho over the floor
+        double h = 1e-5;
+        for (int i = 0; i < d.m; i++) {
+            double[] g = gOf(b.lc, st.theta, i * b.np);
+            for (int j : rows(d, i)) {
+                if (fisher[j] >= 1e-3 * mean) continue;
+                double rv = st.resVar[j];
+                st.resVar[j] = rv * Math.exp(h);
+                double up = clusterNll(d, i, st.r, g, st.resVar);
+                st.resVar[j] = rv * Math.exp(-h);
+                double dn = clusterNll(d, i, st.r, g, st.resVar);
+                st.resVar[j] = rv;
+                double grad = (up - dn) / (2 * h);
+                assertEquals(-grad / (1e-3 * mean), target[j], FD_TOL * Math.max(1, Math.abs(grad)) / (1e-3 * mean), "row " + j);
+            }
+        }
+        // theta: one weight per cluster and entry, floored at a thousandth of the entry's mean over clusters
+        int np = b.np;
+        double[][] tt = new double[np][d.m], tw = new double[np][d.m];
+        b.steps.covWorkingResponse(tt, tw);
+        int flooredCl = 0;
+        for (int t = 0; t < np; t++) {
+            double[] fi = new double[d.m];
+            double mt = 0;
+            for (int i = 0; i < d.m; i++) {
+                int[] rows = rows(d, i);
+                fi[i] = thetaFisher(b, st, d, i, t, vInverse(b, st, i, rows), rows);
+                mt += fi[i] / d.m;
+            }
+            for (int i = 0; i < d.m; i++) {
+                double want = Math.max(fi[i], 1e-3 * mt);
+                if (fi[i] < 1e-3 * mt) flooredCl++;
+                assertEquals(want, tw[t][i], 1e-5 * want, "theta[" + t + "] weight of cluster " + i);
+            }
+        }
+        assertTrue(flooredCl > 0, "some cluster's information on an entry is floored");
+    }
+
     @Test
     void residualLevelStepIsTheEmFactorOfR() {
         Data s = new Data(7, 30, 2, 7);
