@@ -11,7 +11,7 @@ TARBALL  = build/gbmixed_$(VERSION).tar.gz
 
 # One maven at a time on target/, one R CMD INSTALL at a time on the library.
 .NOTPARALLEL:
-.PHONY: help deps jar assemble build install demo test test-java test-r check mutation clean
+.PHONY: help deps jar assemble build install demo test test-java test-r check mutation mutation-by-class clean
 
 help:
 	@echo "make demo     fit sleepstudy and show print/summary/predict (installs what is missing first)"
@@ -21,7 +21,8 @@ help:
 	@echo "make jar      build $(JAR) (mvn package -DskipTests)"
 	@echo "make build    assemble build/gbmixed/ and R CMD build it into build/gbmixed_<version>.tar.gz"
 	@echo "make install  jar + R package into the R library"
-	@echo "make mutation PIT mutation testing of the engine's numeric core (not part of make test; ~1 h on 2 cores)"
+	@echo "make mutation PIT mutation testing of the engine's numeric core (not part of make test; ~1.5 h on 2 cores)"
+	@echo "make mutation-by-class  the same one class at a time (target/pit-by-class/), summary over all"
 	@echo "make clean    remove build/ and target/"
 
 deps:
@@ -74,6 +75,17 @@ mutation:
 	@set -o pipefail; $(MVN) $(MVNFLAGS) -Pmutation test-compile org.pitest:pitest-maven:mutationCoverage \
 	  -DtargetClasses='$(PIT_CLASSES)' -Dthreads=$(PIT_THREADS) 2>&1 | sed -e 's/\x1b\[[0-9;]*m//g' | grep -E "^(\[ERROR\]|>>|Generated|Ran|=|- |Mutations|Line)" ; \
 	tools/mutation-summary.sh target/pit-reports/mutations.csv
+
+# The same one class at a time (each run's mutants.csv kept in target/pit-by-class/), so that a run cut short
+# keeps every finished class; the summary is over all of them.
+mutation-by-class:
+	@mkdir -p target/pit-by-class; \
+	for c in $$(tools/mutation-summary.sh --names); do \
+	  echo "PIT $$c"; \
+	  $(MAKE) --no-print-directory mutation PIT_CLASSES="org.gbmixed.$$c,org.gbmixed.$$c\$$\$$*" > target/pit-by-class/$$c.log 2>&1; \
+	  cp target/pit-reports/mutations.csv target/pit-by-class/$$c.csv; \
+	done; \
+	tools/mutation-summary.sh target/pit-by-class/*.csv
 
 clean:
 	rm -rf build target

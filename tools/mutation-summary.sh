@@ -2,18 +2,25 @@
 # make mutation's helper. --classes: the numeric core PIT mutates (comma-separated, for -DtargetClasses):
 # the likelihood and random-effects algebra, the variance steps, the learners, the boosting loop, the model and
 # prediction; left out are the facade (GBMixed), argument checking (Config, TrainingData, Features), threads
-# (Parallel) and the bootstrap driver (Refits), which the R tests cover. With a mutations.csv: the score per
-# class and overall, and every surviving mutant (class, method, line, mutator) for bench/MUTATION.md.
+# (Parallel) and the bootstrap driver (Refits), which the R tests cover. --names: the same as class names. With
+# one or more mutations.csv (per-class runs): the score per class and overall, and every surviving mutant
+# (class, method, line, mutator) for bench/MUTATION.md.
 set -euo pipefail
 core="Likelihood LogCholesky Dense VarianceSteps NewtonStep MeanPart Booster CrossFit TreeLearner BinnedFeatures
 Smoother BSpline LinearLearner ComponentwiseLearner PartLearner Ensemble EnsembleCache Basis Model Tree
 ClusterSplitWeights Validation Sampler"
+if [ "${1:-}" = "--names" ]; then
+  echo $core
+  exit 0
+fi
 if [ "${1:-}" = "--classes" ]; then
   echo $core | tr ' ' '\n' | sed 's/^/org.gbmixed./; s/$/*/' | paste -sd, -
   exit 0
 fi
-csv=${1:-target/pit-reports/mutations.csv}
-[ -f "$csv" ] || { echo "mutation-summary: $csv not found (run make mutation)" >&2; exit 1; }
+[ $# -gt 0 ] || set -- target/pit-reports/mutations.csv
+for csv in "$@"; do
+  [ -f "$csv" ] || { echo "mutation-summary: $csv not found (run make mutation)" >&2; exit 1; }
+done
 awk -F, '
   { cls = $2; sub(/^org\.gbmixed\./, "", cls); sub(/\$.*/, "", cls); st = $6
     n[cls]++; all++
@@ -28,4 +35,4 @@ awk -F, '
     print ""
     print "surviving mutants (class, method, line, status, mutator):"
     for (i = 1; i <= ns; i++) print "  " surv[i]
-  }' "$csv"
+  }' "$@"
