@@ -156,7 +156,7 @@ class TreeOracleTest {
         private Node grow(List<Integer> rows, int depth) {
             Node node = new Node();
             double sAll = s(rows), wAll = w(rows, pr.h);
-            node.value = sAll / wAll;
+            node.value = wAll > 0 ? sAll / wAll : 0;
             double best = 0;
             List<Integer> bestL = null, bestR = null;
             if (depth < maxDepth && rows.size() >= 2 * minLeaf) {
@@ -228,7 +228,9 @@ class TreeOracleTest {
                     wcat[c] += wt[i];
                 }
                 cats.sort((a, b) -> {
-                    int cmp = Double.compare(sc[a] / wcat[a], sc[b] / wcat[b]);
+                    // a level without weight (rows of clusters left out of this fit) counts as mean 0
+                    double ma = wcat[a] > 0 ? sc[a] / wcat[a] : 0, mb = wcat[b] > 0 ? sc[b] / wcat[b] : 0;
+                    int cmp = Double.compare(ma, mb);
                     return cmp != 0 ? cmp : Integer.compare(a, b);
                 });
                 for (int prefix = 1; prefix < cats.size(); prefix++) {
@@ -340,6 +342,44 @@ class TreeOracleTest {
         assertTrue(clusterSplits > cases, "the cases split on cluster-level features: " + clusterSplits + " in " + cases);
     }
 
+    /**
+     * Rows without weight (the clusters an honest fold leaves out): a factor level of only such rows orders as
+     * mean 0, a node without weight has value 0; and a child of exactly 2 min_leaf rows still splits.
+     */
+    @Test
+    void zeroWeightRowsAndChildrenOfExactlyTwiceMinLeaf() {
+        for (long seed = 1; seed <= 6; seed++) {
+            Problem pr = random(seed, 90);
+            for (int i = 0; i < pr.n; i++) {
+                boolean level3 = !Double.isNaN(pr.x(i, 2)) && pr.x(i, 2) == 3;
+                if (level3 || i % 7 == 0) pr.h[i] = 0;   // level 3 of the factor has no weight at all
+            }
+            BinnedFeatures bf = new BinnedFeatures(pr.features(), 256, true, Parallel.SERIAL);
+            for (int depth : new int[] {1, 3}) {
+                Oracle o = new Oracle(pr, depth, 4);
+                check(pr, bf, o, new TreeLearner(bf, depth, 4, Parallel.SERIAL), null, "zero weights, seed " + seed + ", depth " + depth);
+            }
+        }
+        // every weight zero: one leaf of value 0
+        Problem none = random(7, 40);
+        java.util.Arrays.fill(none.h, 0.0);
+        BinnedFeatures bn = new BinnedFeatures(none.features(), 256, true, Parallel.SERIAL);
+        double[] out = new double[none.n];
+        new TreeLearner(bn, 3, 2, Parallel.SERIAL).fit(none.g, none.h, out);
+        for (double v : out) assertEquals(0.0, v, 0.0, "a node without weight has value 0");
+        // root 30 rows: the best split leaves 10 = 2 min_leaf on the left, which splits 5 | 5
+        int n = 30;
+        double[] x = new double[n], g = new double[n], h = new double[n];
+        for (int i = 0; i < n; i++) { x[i] = i; g[i] = i < 5 ? 20 : i < 10 ? 10 : 0; h[i] = 1; }
+        Problem exact = new Problem(n, 1, x, g, h, new int[] {0});
+        BinnedFeatures be = new BinnedFeatures(exact.features(), 256, true, Parallel.SERIAL);
+        double[] oe = new double[n];
+        new TreeLearner(be, 2, 5, Parallel.SERIAL).fit(g, h, oe);
+        assertEquals(20, oe[0], 1e-12);
+        assertEquals(10, oe[7], 1e-12);
+        assertEquals(0, oe[20], 1e-12);
+    }
+
     private static int countSplits(Node t, boolean[] onFeatures) {
         if (t.feature < 0) return 0;
         return (onFeatures[t.feature] ? 1 : 0) + countSplits(t.left, onFeatures) + countSplits(t.right, onFeatures);
@@ -388,7 +428,8 @@ class TreeOracleTest {
         double[] x = new double[n], g = new double[n], h = new double[n];
         for (int i = 0; i < n; i++) {
             x[i] = rnd.nextDouble();
-            g[i] = (x[i] > 0.3 ? 1 : 0) + (x[i] > 0.8 ? 2 : 0) + Math.sin(20 * x[i]) + rnd.nextGaussian();
+            // above 0.8 g is constant: that node cannot gain from a split and is a leaf with a histogram
+            g[i] = x[i] > 0.8 ? 3 : (x[i] > 0.3 ? 1 : 0) + Math.sin(20 * x[i]) + rnd.nextGaussian();
             h[i] = 0.5 + rnd.nextDouble();
         }
         Integer[] order = new Integer[n];
@@ -401,7 +442,16 @@ class TreeOracleTest {
         {
             for (int maxBins : new int[] {0, 40_000}) {
                 BinnedFeatures bf = new BinnedFeatures(new Features("x", x, n, 1, new int[] {0}), maxBins, maxBins == 0, par);
-                if (maxBins == 0) assertNotNull(bf.bins32[0], "more than 65,536 bins are stored as ints");
+                if (maxBins == 0) {
+                    assertNotNull(bf.bins32[0], "more than 65,536 bins are stored as ints");
+                    // depth 8: more leaves than the learner's first leaf table (64)
+                    double[] deep = new double[n], got = new double[n];
+                    sortedOracle(order, 0, n, 8, 50, g, h, deep);
+                    TreeLearner tl = new TreeLearner(bf, 8, 50, par);
+                    tl.fit(g, h, got);
+                    assertTrue(tl.nleaves() > 64, "leaves " + tl.nleaves());
+                    for (int i = 0; i < n; i++) assertEquals(deep[i], got[i], 1e-9 * (1 + Math.abs(deep[i])), "depth 8, row " + i);
+                }
                 else { assertNotNull(bf.bins16[0]); assertNull(bf.bins32[0]); }
                 double[] expect = want;
                 if (maxBins > 0) {
