@@ -324,7 +324,7 @@ public final class Booster {
         mean.step(lik, resVar, subsampleWeight, cfg.colsample < 1 ? sampler.columns() : null);
         if (crossFit != null) {
             double tauValue = crossFit.boost(resVar, lAll, covBoosted ? d.q * d.q : 0);
-            if (mean.tauShapeLearning() && cfg.cateStoppingRounds > 0) watchTau(tauValue);
+            if (mean.tauShapeLearning() && cfg.cateStoppingRounds > 0) watchTau(tauValue, rounds + 1);
         }
         nll = estepVar(rho, theta);
         if (dispBoosted) {
@@ -335,21 +335,22 @@ public final class Booster {
             nll = steps.covStep(covL, cfg.learningRateCov);
             nll = steps.covLevel();
         }
-        if (!dispBoosted || !covBoosted) emConstant(false);
+        emConstant(false);   // the constant parts (none in GRBoost)
         nll = estep(rho, theta);
     }
 
     /**
      * The treatment part stops on its own: its shape stops learning once the out-of-fold NLL of its increments
-     * (summed over rounds) has not reached a new low for cateStoppingRounds rounds.
+     * (summed over rounds) has not reached a new low for cateStoppingRounds rounds. round: the round just done
+     * (package-private so that tests can script the values).
      */
-    private void watchTau(double value) {
+    void watchTau(double value, int round) {
         tauCum += value;
-        if (tauCum < tauBest) { tauBest = tauCum; tauBestRound = rounds + 1; }
-        if (rounds + 1 - tauBestRound >= cfg.cateStoppingRounds) {
+        if (tauCum < tauBest) { tauBest = tauCum; tauBestRound = round; }
+        if (round - tauBestRound >= cfg.cateStoppingRounds) {
             mean.stopTauShape();
             crossFit.stopTauShape();
-            tauStopRound = rounds + 1;
+            tauStopRound = round;
         }
     }
 
