@@ -166,6 +166,14 @@ class BoosterStartTest {
         assertArrayEquals(m6.predictCate(dc.x, d.n), at6.predictCate(dc.x, d.n), 1e-12, "tau at round 6");
         assertArrayEquals(m6.predictJackknife(1, dc.x, d.n, new double[0]), at6.predictJackknife(1, dc.x, d.n, new double[0]),
                 1e-12, "the folds' tau at round 6");
+        // rounds 0..10 exist, 11 and -1 do not
+        Model last = full.model().atRound(10, dc.x, d.n, d.y, d.w, d.cluster, d.m, d.z, new double[0], wrows, tr);
+        assertArrayEquals(full.model().predictCate(dc.x, d.n), last.predictCate(dc.x, d.n), 1e-12);
+        for (int r : new int[] {11, -1}) {
+            String msg = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> full.model()
+                    .atRound(r, dc.x, d.n, d.y, d.w, d.cluster, d.m, d.z, new double[0], wrows, tr)).getMessage();
+            assertEquals("round = " + r + ": this model holds rounds 0..10", msg);
+        }
         double s = 0;
         for (double v : m6.importanceCov()) s += v;
         assertEquals(1, s, 1e-12, "importance of G's parts sums to one");

@@ -198,6 +198,8 @@ class EarlyStoppingTest {
         assertEquals(5, best.roundsRun(), "the histories run to the last round");
         assertArrayEquals(Arrays.copyOf(s, 6), best.validLoss());
         assertArrayEquals(predictions(fitted(d, c, 2), d), predictions(best, d), "the best model is the 2-round fit");
+        assertArrayEquals(fitted(d, c, 2).fittedFixed(), best.fittedFixed(), "and keeps that round's fitted values");
+        assertArrayEquals(fitted(d, c, 2).fittedRandom(), best.fittedRandom());
 
         // without early stopping: the best of 20 rounds (past the histories' first capacity of 16)
         Config all = Problems.config().nrounds(20).learningRate(0.1).maxDepth(2).minLeaf(5).honestFolds(0).build();

@@ -158,5 +158,18 @@ class ModelApiTest {
         assertMessage(IllegalArgumentException.class, () -> M.effect(0, 0, 2, new double[] {0}), "k = 2: covariate index must be in 0..1");
         assertMessage(IllegalStateException.class, () -> M.effect(0, 0, 0, new double[] {0}), "not fitted with a component-wise learner");
         assertEquals(0, M.predict(new double[0], 0, new int[0], new double[0], new double[0], new double[0], new double[0]).length);
+        // a linear or spline part cannot predict a missing value (trees route it)
+        for (String learner : new String[] {"linear", "spline"}) {
+            Booster b = S.booster(Problems.config().nrounds(3).honestFolds(0).learner(learner).learnerDisp(learner)
+                    .learnerCov(learner).build());
+            b.iterate(3);
+            Model lin = b.model();
+            double[] xm = {0.1, Double.NaN, 0.2, 0.3}, zz = new double[4], ww = new double[2];
+            assertMessage(IllegalArgumentException.class, () -> lin.predict(xm, 2, new int[] {-1, -1}, zz, new double[] {0, 0}, ww,
+                    new double[0]), "x[2, 1] = NaN: missing values are only allowed with learner \"tree\", not \"" + learner + "\"");
+            assertMessage(IllegalArgumentException.class, () -> lin.predictDisp(new double[] {Double.NaN}, 1),
+                    "xdisp[1, 1] = NaN: missing values are only allowed with learner \"tree\", not \"" + learner + "\"");
+            M.predict(xm, 2, new int[] {-1, -1}, zz, new double[] {0, 0}, ww, new double[0]);   // trees: fine
+        }
     }
 }

@@ -1,5 +1,6 @@
 package org.gbmixed;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -146,6 +147,21 @@ class ModelTreatmentTest {
             spread += Math.abs(tau[k] - tau[k % n]);
         }
         assertTrue(spread > 0, "the folds' tau differ");
+        // the bytes keep the treatment part, its centre and the folds' tau
+        Model back = Model.fromBytes(model.toBytes());
+        assertEquals(centre, back.treatmentCentre(), 0.0);
+        assertArrayEquals(model.predictCate(tr[0], n), back.predictCate(tr[0], n), 0.0);
+        assertArrayEquals(tau, back.predictJackknife(1, tr[0], n, new double[0]), 0.0);
+        assertArrayEquals(ft, back.predictJackknife(0, tr[0], n, tr[4]), 0.0);
+        assertArrayEquals(model.importanceCate(), back.importanceCate(), 0.0);
+        assertTrue(!model.diagonalG() && back.hasTreatment());
+        // effect(): the treatment part is part 3; G's entries 0..2; others refused
+        String notCw = assertThrows(IllegalStateException.class, () -> model.effect(3, 0, 0, new double[] {0})).getMessage();
+        assertTrue(notCw.contains("not fitted with a component-wise learner"), "part 3 is the (tree) treatment part: " + notCw);
+        for (int[] bad : new int[][] {{2, 3}, {2, -1}, {4, 0}}) {
+            String em = assertThrows(IllegalArgumentException.class, () -> model.effect(bad[0], bad[1], 0, new double[] {0})).getMessage();
+            assertTrue(em.startsWith("part = " + bad[0] + ", entry = " + bad[1]), em);
+        }
         for (double[] bad : new double[][] {new double[n - 1], null}) {
             String msg = assertThrows(IllegalArgumentException.class, () -> model.predictJackknife(0, tr[0], n, bad)).getMessage();
             assertTrue(msg.contains("expected nrow = " + n + " (this model has a treatment-effect part)"), msg);
