@@ -101,9 +101,30 @@ class BinnedFeaturesTest {
         assertEquals(1, count[maxBins]);
         // the sample's quantiles: each bin within 5% of n / 32 (binomial sd of a sample of 200,000 is ~0.6%)
         for (int k = 0; k < maxBins; k++) assertEquals(n / (double) maxBins, count[k], 0.05 * n / maxBins, "bin " + k);
-        // exact splits ignore the sample: every distinct value is a bin
+        // exact splits ignore the sample: every distinct value is a bin, also above SAMPLE rows
         BinnedFeatures ex = one(Arrays.copyOf(x, 70_000), 32, true);
         assertEquals(70_000, ex.nbins[0]);
+        assertEquals(n, one(x, 32, true).nbins[0], "n - 1 distinct values and the missing bin");
+        // exactly SAMPLE rows: all of them place the quantiles (no sample)
+        double[] at = Arrays.copyOf(x, BinnedFeatures.SAMPLE);
+        at[17] = 0.123;
+        BinnedFeatures all = one(at, maxBins, false);
+        int[] cnt = new int[maxBins];
+        for (int i = 0; i < at.length; i++) cnt[all.bin(0, i)]++;
+        for (int k = 0; k < maxBins; k++) {
+            int want = (int) Math.ceil((k + 1) * (double) at.length / maxBins) - (int) Math.ceil(k * (double) at.length / maxBins);
+            assertEquals(want, cnt[k], "SAMPLE rows, bin " + k);
+        }
+    }
+
+    @Test
+    void asManyDistinctValuesAsBinsAreBinnedExactly() {
+        // 8 distinct values of very unequal counts, max_bins 8: one bin per value (quantiles would merge them)
+        double[] x = new double[100];
+        for (int i = 0; i < 100; i++) x[i] = i < 80 ? 0 : 1 + (i - 80) % 7;
+        BinnedFeatures bf = one(x, 8, false);
+        assertEquals(8, bf.nbins[0]);
+        assertArrayEquals(new double[] {0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5, Double.POSITIVE_INFINITY}, bf.threshold[0]);
     }
 
     @Test

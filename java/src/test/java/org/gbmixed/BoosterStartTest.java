@@ -113,6 +113,40 @@ class BoosterStartTest {
     }
 
     @Test
+    void clusterSplitsLetTreesSplitOnACovariateTheRandomEffectsAbsorb() {
+        TrainingData d0 = data(8, 40, false);
+        java.util.function.BiFunction<TrainingData, Boolean, Booster> fit = (d, splits) -> {
+            Booster b = new Booster(d, Problems.config().nrounds(4).honestFolds(0).maxDepth(2).minLeaf(5)
+                    .clusterSplits(splits).build());
+            b.iterate(4);
+            return b;
+        };
+        assertArrayEquals(fit.apply(d0, false).model().predict(d0.x, d0.n, d0.cluster, d0.z),
+                fit.apply(d0, true).model().predict(d0.x, d0.n, d0.cluster, d0.z), 0.0, "no covariate is constant within clusters");
+        // y = 6 x2 + 0.3 x1 + b + e with x2 constant within clusters: the BLUPs absorb x2, so the trees grown on
+        // the conditional residuals never split on it; scored with the cluster weights (GLS gain) they do
+        Random rnd = new Random(1);
+        int m = 40, per = 6, n = m * per;
+        double[] x = new double[2 * n], y = new double[n], w = new double[n], z = new double[n];
+        int[] c = new int[n];
+        for (int i = 0; i < m; i++) {
+            double b = rnd.nextGaussian(), xc = rnd.nextDouble();
+            for (int r = 0; r < per; r++) {
+                int j = i * per + r;
+                c[j] = i; x[j] = rnd.nextDouble(); x[j + n] = xc; w[j] = 1; z[j] = 1;
+                y[j] = 6 * xc + 0.3 * x[j] + b + 0.5 * rnd.nextGaussian();
+            }
+        }
+        TrainingData d = new TrainingData(x, n, 2, new int[] {0, 0}, y, w, c, m, z, 1, true);
+        for (boolean splits : new boolean[] {false, true}) {
+            int onX2 = 0;
+            for (Tree t : fit.apply(d, splits).mean.mu.trees) for (int f : t.feature) if (f == 1) onX2++;
+            if (splits) assertTrue(onX2 > 0, "cluster splits: the trees split on x2");
+            else assertEquals(0, onX2, "without cluster splits no tree splits on x2");
+        }
+    }
+
+    @Test
     void aConstantResponseFitsWithoutNaN() {
         TrainingData d = data(5, 20, false);
         java.util.Arrays.fill(d.y, 3.25);
