@@ -77,6 +77,21 @@ class EnsembleTest {
         Tree t = new Tree(new int[] {0, 1, -1, -1, -1}, new double[] {Double.NaN, 0.5, 0, 0, 0}, sets,
                 new boolean[] {true, false, false, false, false}, new int[] {1, 3, -1, -1, -1}, new int[] {2, 4, -1, -1, -1},
                 new double[] {0, 0, 10, 20, 30});
+        assertEquals(5, t.size());
+        // a tree without a split (one leaf) survives its bytes
+        Tree leaf = new Tree(new int[] {-1}, new double[] {0}, new long[][] {null}, new boolean[] {false}, new int[] {-1},
+                new int[] {-1}, new double[] {2.5});
+        Ensemble e = new Ensemble(new int[] {0, 0}, 1, Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY);
+        e.trees.add(leaf);
+        e.trees.add(t);
+        e.checkpoint();
+        try {
+            Ensemble back = roundTrip(e);
+            assertEquals(1, back.trees.get(0).size());
+            assertSamePredictions(e, back, new double[] {0, 0.5, 2, 0.7}, 2, "one-leaf tree from bytes");
+        } catch (IOException ex) {
+            throw new AssertionError(ex);
+        }
         double[][] rows = {{0, 0.5}, {2, 0.7}, {1, 0.1}, {-1, 0.1}, {64, 0.1}, {130, 0.1}, {Double.NaN, 0.5}, {0, Double.NaN}};
         double[] want = {20, 30, 10, 10, 10, 10, 20, 30};
         for (int r = 0; r < rows.length; r++) {

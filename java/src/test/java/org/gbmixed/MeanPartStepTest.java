@@ -25,6 +25,11 @@ class MeanPartStepTest {
 
     /** Three covariates (tau may use the first two), random intercept and treatment slope. */
     private static TrainingData data(long seed) {
+        return data(seed, 2);
+    }
+
+    /** The same with tau on the first ncolCate covariates. */
+    private static TrainingData data(long seed, int ncolCate) {
         Random rnd = new Random(seed);
         double[] x = new double[3 * N], y = new double[N], w = new double[N], z = new double[2 * N], t = new double[N];
         int[] c = new int[N];
@@ -42,7 +47,7 @@ class MeanPartStepTest {
             }
         }
         TrainingData d = new TrainingData(x, N, 3, new int[] {0, 0, 0}, y, w, c, M, z, 2, false);
-        d.setTreatment(t, Double.NaN, 2);
+        d.setTreatment(t, Double.NaN, ncolCate);
         return d;
     }
 
@@ -109,11 +114,13 @@ class MeanPartStepTest {
     void theStepSolvesTheLevelsThenTheShapeAgainstTheDenseOracle() {
         String[][] kinds = {{"tree", "tree"}, {"tree", "spline"}, {"spline", "spline"}};
         for (String[] kind : kinds) {
-            for (boolean sub : new boolean[] {false, true}) {
-                TrainingData d = data(3);
+            for (int variant = 0; variant < 3; variant++) {
+                // 0: tau on x1, x2; 1: the same with colsample; 2: tau on every covariate, with colsample
+                boolean sub = variant > 0;
+                TrainingData d = data(3, variant == 2 ? 3 : 2);
                 Config cfg = Problems.config().learner(kind[0]).learnerCate(kind[1]).learningRate(0.3)
                         .learningRateCate(0.4).maxDepth(2).minLeaf(10).splineDf(3).splineKnots(6).build();
-                String what = kind[0] + "/" + kind[1] + (sub ? ", colsample" : "");
+                String what = kind[0] + "/" + kind[1] + ", variant " + variant;
                 PartLearner muL = new PartLearner(d.feat, cfg.learner, cfg, cfg.minLeaf, Parallel.SERIAL);
                 PartLearner tauL = new PartLearner(d.feat, cfg.learnerCate, cfg, cfg.minLeaf, Parallel.SERIAL);
                 MeanPart part = new MeanPart(d, cfg, muL, tauL, new NewtonStep(d, Parallel.SERIAL), 0.2, 0.5);
@@ -139,7 +146,7 @@ class MeanPartStepTest {
                     tgt[j] = e[j]; wt[j] = c / resVar[j];
                     tgtT[j] = e[j] / t[j]; wtT[j] = wt[j] * t[j] * t[j];
                 }
-                boolean[] useTau = sub ? new boolean[] {false, true, false} : new boolean[] {true, true, false};
+                boolean[] useTau = variant == 2 ? use : sub ? new boolean[] {false, true, false} : new boolean[] {true, true, false};
                 PartLearner freshMu = new PartLearner(d.feat, cfg.learner, cfg, cfg.minLeaf, Parallel.SERIAL),
                         freshTau = new PartLearner(d.feat, cfg.learnerCate, cfg, cfg.minLeaf, Parallel.SERIAL);
                 double[] scratch = new double[d.n];

@@ -46,7 +46,13 @@ class TreatmentPartTest {
         for (int j = 0; j < d.n; j++) r[j] = d.y[j] - part.f[j];
         Likelihood lik = new Likelihood(d);
         lik.run(r, resVar, l, 0);
+        double[] tauBefore = part.tau.predict(d.x, d.n);
         part.step(lik, resVar, null, null);
+        // the increment is t_j times the tau ensemble's shape change (its level moved by the level step too)
+        double[] inc = part.lastTauIncrement(), tauAfter = part.tau.predict(d.x, d.n);
+        double dLevel = part.tau.intercept - 0;
+        for (int j = 0; j < d.n; j++)
+            assertEquals(d.contrast[j] * (tauAfter[j] - tauBefore[j] - dLevel), inc[j], 1e-12, "increment of row " + j);
         double[] mask = new double[d.m];
         for (int i = 0; i < d.m; i += 3) mask[i] = 1;
         double value = part.tauStepValue(lik, resVar, mask);
