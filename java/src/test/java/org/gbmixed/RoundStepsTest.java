@@ -217,7 +217,6 @@ class RoundStepsTest {
         double h = 1e-5;
         for (int i = 0; i < d.m; i++) {
             int[] rows = rows(d, i);
-            int k = rows.length;
             double[] vi = vInverse(b, st, i, rows);
             for (int t = 0; t < np; t++) {
                 int at = i * np + t;
@@ -230,20 +229,7 @@ class RoundStepsTest {
                 double dn = clusterNll(d, i, st.r, gDn, st.resVar);
                 st.theta[at] = t0;
                 double grad = (up - dn) / (2 * h);
-                // Fisher: 1/2 tr(V^-1 dV V^-1 dV), dV = Z dG Z', dG by central differences of G(theta)
-                double[] dg = new double[4];
-                for (int e = 0; e < 4; e++) dg[e] = (gUp[e] - gDn[e]) / (2 * h);
-                double[] dv = denseV(d, rows, dg, new double[d.n]);
-                double[] a = new double[k * k];
-                for (int x = 0; x < k; x++)
-                    for (int y = 0; y < k; y++) {
-                        double sum = 0;
-                        for (int u = 0; u < k; u++) sum += vi[x + u * k] * dv[u + y * k];
-                        a[x + y * k] = sum;
-                    }
-                double tr = 0;
-                for (int x = 0; x < k; x++) for (int y = 0; y < k; y++) tr += a[x + y * k] * a[y + x * k];
-                double fisher = 0.5 * tr;
+                double fisher = thetaFisher(b, st, d, i, t, vi, rows);
                 double w = weight[t][i];
                 assertTrue(w >= fisher * (1 - 1e-6), "the weight is the Fisher information or its floor");
                 if (w <= fisher * (1 + 1e-6))
