@@ -24,7 +24,7 @@ final class VarianceSteps {
     VarianceSteps(Booster b) {
         this.b = b;
         this.d = b.d;
-        int n = d.n, m = d.m, np = b.np, qq = d.q * d.q;
+        int n = d.n, m = d.m, np = b.np;
         target = new double[Math.max(n, m)];
         weight = new double[Math.max(n, m)];
         out = new double[n];

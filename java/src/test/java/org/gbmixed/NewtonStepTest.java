@@ -158,6 +158,32 @@ class NewtonStepTest {
         }
     }
 
+    /**
+     * A second system() on the same object equals a fresh one's, also for a basis whose every column belongs to one
+     * cluster (so no other cluster touches it between the calls: nothing of the first call may stay).
+     */
+    @Test
+    void aSecondSystemOnTheSameObjectIsAFreshOne() {
+        Setup s = new Setup(41, 2, 3, true);
+        TrainingData d = s.d;
+        Basis perCluster = new Basis() {
+            public int ncol() { return d.m; }
+            public int maxNonZero() { return 1; }
+            public int row(int j, int[] col, double[] val, int off) { col[off] = d.cluster[j]; val[off] = s.xs[j]; return 1; }
+        };
+        NewtonStep reused = new NewtonStep(d, Parallel.SERIAL);
+        double[] g1 = new double[d.m], g2 = new double[d.m], g3 = new double[d.m];
+        double[] h1 = reused.system(perCluster, s.lik, s.resVar, s.cw, g1);
+        double[] h2 = reused.system(perCluster, s.lik, s.resVar, s.cw, g2);
+        double[] h3 = new NewtonStep(d, Parallel.SERIAL).system(perCluster, s.lik, s.resVar, s.cw, g3);
+        assertArrayEquals(h1, h3, 0.0);
+        assertArrayEquals(h3, h2, 0.0, "the second system");
+        assertArrayEquals(g3, g2, 0.0);
+        boolean any = false;
+        for (double v : h2) any |= v != 0;
+        assertTrue(any);
+    }
+
     @Test
     void clusterSplitWeightsGiveTheExactGainOfWholeClusterGroups() {
         for (int q = 1; q <= 3; q++) {

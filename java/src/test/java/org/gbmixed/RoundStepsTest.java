@@ -358,6 +358,7 @@ class RoundStepsTest {
         double before = b.nll, intercept0 = b.rhoEns.intercept;
         b.nll = b.steps.dispLevel();
         assertTrue(b.nll <= before + 1e-9, "an EM step does not raise the NLL");
+        assertEquals(b.estepVar(b.rho, b.theta), b.nll, 1e-9 * Math.abs(b.nll), "it returns the NLL of the state it leaves");
         assertEquals(intercept0 + logC, b.rhoEns.intercept, EXACT_TOL * Math.max(1, Math.abs(logC)));
         for (int j = 0; j < d.n; j++) assertEquals(rho0[j] + logC, b.rho[j], EXACT_TOL, "rho row " + j);
         // and the ensemble predicts what the fit now uses
@@ -403,6 +404,7 @@ class RoundStepsTest {
         assertTrue(Math.abs(Math.log(d0)) + Math.abs(Math.log(d1)) > 1e-3, "the state is off the level");
         double before = b.nll;
         b.nll = b.steps.covLevel();
+        assertEquals(b.estepVar(b.rho, b.theta), b.nll, 1e-9 * Math.abs(b.nll), "covLevel returns the NLL of the state it leaves");
         assertTrue(b.nll <= before + VarianceSteps.TOLERANCE * d.n, "the step is within the engine's tolerance");
         // G -> D^s G D^s, D = diag(d0, d1): correlations kept; s = 1, or 1/2, 1/4, ... when the full factor raised
         // the NLL (scaling with the correlations fixed is not a full EM step, so that can happen)
