@@ -147,6 +147,15 @@ class BoosterStartTest {
     }
 
     @Test
+    void theTreatmentPartHasItsOwnLearner() {
+        TrainingData d = data(9, 30, true);
+        Booster b = new Booster(d, Problems.config().nrounds(5).honestFolds(0).learner("tree").learnerCate("spline").build());
+        b.iterate(5);
+        assertTrue(b.mean.tau.trees.isEmpty() && b.mean.tau.additive != null, "tau: component-wise splines");
+        assertTrue(!b.mean.mu.trees.isEmpty() && b.mean.mu.additive == null, "mu: trees");
+    }
+
+    @Test
     void aConstantResponseFitsWithoutNaN() {
         TrainingData d = data(5, 20, false);
         java.util.Arrays.fill(d.y, 3.25);

@@ -262,6 +262,15 @@ class EarlyStoppingTest {
         double sse = 0;
         for (int j = 0; j < s.n; j++) sse += (s.y[j] - f0[j]) * (s.y[j] - f0[j]);
         assertEquals(sse, vl[0], 1e-9 * sse, "out-of-fold squared error at round 0");
+        // with G(w) (q = 2, one G per cluster) and the joint NLL: at round 0 the folds' held-out NLLs add up to the
+        // fit's NLL
+        VarianceRecoveryTest.Sim sg = new VarianceRecoveryTest.Sim(62, 40, 6, true, 0.0, 1.2);
+        Booster bg = booster(sg, Problems.config().nrounds(3).honestFolds(3).earlyStoppingMetric("nll").seed(3).build(),
+                false, true);
+        bg.setValidationHonest();
+        double nll0 = bg.nll;
+        bg.iterate(3);
+        assertEquals(nll0, bg.model().validLoss()[0], 1e-9 * Math.abs(nll0), "round 0: the folds' NLLs are the fit's");
         Booster noFolds = booster(s, Problems.config().honestFolds(0).build(), false, false);
         IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
                 noFolds::setValidationHonest);
