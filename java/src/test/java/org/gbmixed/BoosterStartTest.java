@@ -209,7 +209,9 @@ class BoosterStartTest {
         assertArrayEquals(m6.predictCate(dc.x, d.n), at6.predictCate(dc.x, d.n), 1e-12, "tau at round 6");
         assertArrayEquals(m6.predictJackknife(1, dc.x, d.n, new double[0]), at6.predictJackknife(1, dc.x, d.n, new double[0]),
                 1e-12, "the folds' tau at round 6");
-        // rounds 0..10 exist, 11 and -1 do not
+        // rounds 0..10 exist, 11 and -1 do not; round 0 is the start
+        Model at0 = full.model().atRound(0, dc.x, d.n, d.y, d.w, d.cluster, d.m, d.z, new double[0], wrows, tr);
+        assertArrayEquals(new Booster(dc, c).model().predictCate(dc.x, d.n), at0.predictCate(dc.x, d.n), 1e-12, "round 0");
         Model last = full.model().atRound(10, dc.x, d.n, d.y, d.w, d.cluster, d.m, d.z, new double[0], wrows, tr);
         assertArrayEquals(full.model().predictCate(dc.x, d.n), last.predictCate(dc.x, d.n), 1e-12);
         for (int r : new int[] {11, -1}) {
