@@ -34,6 +34,8 @@ class ModelApiTest {
         assertEquals("GRBoost", M.variant());
         assertEquals("tree", M.learner());
         assertEquals(2, M.q());
+        assertTrue(!M.diagonalG());
+        assertTrue(new Booster(Problems.random(3, 10, 5, 2, true), Problems.config().nrounds(1).build()).model().diagonalG());
         assertEquals(S.n, M.nobs());
         assertEquals(S.m, M.nclusters());
         assertEquals(false, M.diagonalG());
