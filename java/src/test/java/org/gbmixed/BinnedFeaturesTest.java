@@ -119,9 +119,10 @@ class BinnedFeaturesTest {
 
     @Test
     void asManyDistinctValuesAsBinsAreBinnedExactly() {
-        // 8 distinct values of very unequal counts, max_bins 8: one bin per value (quantiles would merge them)
+        // 8 distinct values, seven of one row and one of 93, max_bins 8: one bin per value (quantiles would put
+        // the seven single rows into one bin with the 93)
         double[] x = new double[100];
-        for (int i = 0; i < 100; i++) x[i] = i < 80 ? 0 : 1 + (i - 80) % 7;
+        for (int i = 0; i < 100; i++) x[i] = Math.min(i, 7);
         BinnedFeatures bf = one(x, 8, false);
         assertEquals(8, bf.nbins[0]);
         assertArrayEquals(new double[] {0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5, Double.POSITIVE_INFINITY}, bf.threshold[0]);
@@ -163,10 +164,11 @@ class BinnedFeaturesTest {
             5, 5, 7, 7, 7, 1,                                           // constant within clusters
             5, 5, 7, 7, 8, 1,                                           // not in cluster 1
             Double.NaN, Double.NaN, 2, 2, 2, 3,                         // NaN is a value
-            Double.NaN, 1, 2, 2, 2, 3};                                 // NaN and 1 differ
-        BinnedFeatures bf = new BinnedFeatures(new Features("x", x, 6, 4, new int[4]), 256, false, Parallel.SERIAL);
+            Double.NaN, 1, 2, 2, 2, 3,                                  // NaN and 1 differ
+            0, 4, 2, 2, 2, 3};                                          // bin 0 first, then another bin
+        BinnedFeatures bf = new BinnedFeatures(new Features("x", x, 6, 5, new int[5]), 256, false, Parallel.SERIAL);
         bf.markClusterLevel(cluster, 3);
-        assertArrayEquals(new boolean[] {true, false, true, false}, bf.clusterLevel);
+        assertArrayEquals(new boolean[] {true, false, true, false, false}, bf.clusterLevel);
         BinnedFeatures none = new BinnedFeatures(new Features("x", Arrays.copyOfRange(x, 6, 12), 6, 1, new int[1]), 256,
                 false, Parallel.SERIAL);
         none.markClusterLevel(cluster, 3);
