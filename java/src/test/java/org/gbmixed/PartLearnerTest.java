@@ -75,6 +75,19 @@ class PartLearnerTest {
                     assertArrayEquals(new double[2], imp, "no gains for the plain linear learner");
             }
         }
+        // no gain at all (a constant target): importance is zeros, not 0/0
+        PartLearner flat = new PartLearner(f, Config.Learner.TREE, cfg, 5, Parallel.SERIAL);
+        double[] constant = new double[n];
+        java.util.Arrays.fill(constant, 1.5);
+        flat.fit(constant, h, new double[n]);
+        assertArrayEquals(new double[2], flat.importance(), "no gain: zero importance");
+        // the component-wise linear learner selects one covariate a round and has gains
+        Config cwl = Problems.config().maxDepth(2).minLeaf(5).componentwise(true).build();
+        PartLearner lin = new PartLearner(f, Config.Learner.LINEAR, cwl, 5, Parallel.SERIAL);
+        PartLearner.Step ls = lin.fit(g, h, new double[n]);
+        assertEquals(0, ls.feature, "x1 carries the signal");
+        assertTrue(ls.beta == null && ls.comp != null, "a component, not a full linear fit");
+        assertEquals(1, java.util.Arrays.stream(lin.importance()).sum(), 1e-12);
         // a part without covariates: every kind is an intercept
         Features none = new Features("x", new double[0], n, 0, new int[0]);
         for (Config.Learner kind : Config.Learner.values()) {
