@@ -147,6 +147,19 @@ class BoosterStartTest {
     }
 
     @Test
+    void theFoldsMeansStartAtTheMainLevels() {
+        // at round 0 every fold's mean is the main mu + t tau level, so the out-of-fold squared error is the fit's
+        TrainingData d = data(10, 30, true);
+        Booster b = new Booster(d, Problems.config().nrounds(2).honestFolds(3).earlyStoppingMetric("mse").build());
+        b.setValidationHonest();
+        double sse = 0;
+        for (int j = 0; j < d.n; j++) sse += (d.y[j] - b.f[j]) * (d.y[j] - b.f[j]);
+        b.iterate(1);
+        assertEquals(sse, b.model().validLoss()[0], 1e-9 * sse);
+        assertTrue(Math.abs(b.mean.tau.intercept) > 0.1, "a treatment level to start from: " + b.mean.tau.intercept);
+    }
+
+    @Test
     void theTreatmentPartHasItsOwnLearner() {
         TrainingData d = data(9, 30, true);
         Booster b = new Booster(d, Problems.config().nrounds(5).honestFolds(0).learner("tree").learnerCate("spline").build());

@@ -28,6 +28,8 @@ class DenseTest {
         assertEquals(1, Dense.choleskyFailure(new double[] {1, 1, 1, 1 + eps}, 2, new double[] {1, 1 + eps}, 1e-10));
         assertEquals(-1, Dense.choleskyFailure(new double[] {1, 1, 1, 1 + eps}, 2, new double[] {1, 1 + eps}, 1e-12));
         assertFalse(Dense.cholesky(new double[] {Double.POSITIVE_INFINITY}, 1), "infinite");
+        // the bound is relTol times the given diagonal: pivot 1e-9 against 1e-10 x 100
+        assertEquals(1, Dense.choleskyFailure(new double[] {1, 1, 1, 1 + 1e-9}, 2, new double[] {1, 100}, 1e-10));
     }
 
     @Test

@@ -62,6 +62,11 @@ class EnsembleTest {
                 assertSamePredictions(e.at(3), at5.at(3), xOf[k], nOf[k], what + ", round 3 of round 5");
                 assertSamePredictions(at5, roundTrip(at5), xOf[k], nOf[k], what + ", round 5 from bytes");
                 assertSamePredictions(e, e.at(8), xOf[k], nOf[k], what + ", the last round");
+                if (e.additive != null)
+                    for (int kk = 0; kk < e.additive.length; kk++)
+                        if (e.additive[kk] == null)
+                            assertEquals(0.0, java.util.Arrays.stream(e.effect(kk, new double[] {0.1, 0.5})).map(Math::abs).sum(), 0.0,
+                                    what + ": a covariate never selected has no effect");
                 String msg = assertThrows(IllegalArgumentException.class, () -> e.at(9)).getMessage();
                 assertEquals("round 9: this ensemble holds rounds 0..8", msg);
                 assertThrows(IllegalArgumentException.class, () -> e.at(-1));
