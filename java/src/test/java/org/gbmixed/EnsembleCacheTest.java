@@ -17,7 +17,12 @@ class EnsembleCacheTest {
                 v = new VarianceRecoveryTest.Sim(72, 15, 8, true, 1.2, 1.2);
         // held-out covariates: x with a factor column (codes 0..2) next to the numeric one
         double[] xs = new double[2 * s.n], xv = new double[2 * v.n];
-        for (int j = 0; j < s.n; j++) { xs[j] = s.x[j]; xs[j + s.n] = j % 3; }
+        // the factor follows y closely, so the component-wise learners select it too (the second covariate's
+        // offset in the cache)
+        double[] sorted = s.y.clone();
+        java.util.Arrays.sort(sorted);
+        double q1 = sorted[s.n / 3], q2 = sorted[2 * s.n / 3];
+        for (int j = 0; j < s.n; j++) { xs[j] = s.x[j]; xs[j + s.n] = s.y[j] < q1 ? 0 : s.y[j] < q2 ? 1 : 2; }
         for (int j = 0; j < v.n; j++) { xv[j] = v.x[j]; xv[j + v.n] = (j / 2) % 3; }
         String[][] learners = {{"spline", "linear", "tree"}, {"linear", "spline", "spline"}, {"tree", "tree", "linear"}};
         for (String[] l : learners) {
@@ -28,11 +33,13 @@ class EnsembleCacheTest {
             EnsembleCache mu = new EnsembleCache(b.mean.mu, xv, v.n), rho = new EnsembleCache(b.rhoEns, v.xdisp, v.n);
             EnsembleCache[] theta = new EnsembleCache[b.np];
             for (int t = 0; t < b.np; t++) theta[t] = new EnsembleCache(b.thetaEns[t], v.wcov, v.m);
+            boolean factorChosen = false;
             for (int round = 1; round <= 12; round++) {
                 b.iterate(1);
                 String what = String.join("/", l) + ", round " + round;
                 // refreshed every round, or (rho) every third round: the cache adds what changed since its last refresh
                 mu.refresh();
+                factorChosen |= b.mean.mu.additive != null && b.mean.mu.additive[1] != null;
                 if (round % 3 == 0) rho.refresh();
                 for (EnsembleCache t : theta) t.refresh();
                 for (int j = 0; j < v.n; j++) {
@@ -49,6 +56,7 @@ class EnsembleCacheTest {
                         assertEquals(want, theta[t].value(i), 1e-10 * (1 + Math.abs(want)), what + ", theta " + t + ", cluster " + i);
                     }
             }
+            if (l[0].equals("spline")) org.junit.jupiter.api.Assertions.assertTrue(factorChosen, "the factor was selected");
         }
     }
 }

@@ -172,6 +172,14 @@ class ModelApiTest {
             assertMessage(IllegalArgumentException.class, () -> lin.predictDisp(new double[] {Double.NaN}, 1),
                     "xdisp[1, 1] = NaN: missing values are only allowed with learner \"tree\", not \"" + learner + "\"");
             M.predict(xm, 2, new int[] {-1, -1}, zz, new double[] {0, 0}, ww, new double[0]);   // trees: fine
+            if (learner.equals("spline")) {
+                // the component-wise parts of G: every entry 0..2 has an effect of covariate 0
+                for (int entry = 0; entry < 3; entry++) {
+                    double[] eff = lin.effect(2, entry, 0, new double[] {-0.5, 0, 0.5});
+                    assertEquals(3, eff.length);
+                    for (double v : eff) assertTrue(Double.isFinite(v));
+                }
+            }
         }
     }
 }

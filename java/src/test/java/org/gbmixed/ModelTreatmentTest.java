@@ -16,13 +16,13 @@ import org.junit.jupiter.api.Test;
  */
 class ModelTreatmentTest {
 
-    /** Clusters of 6 rows: x, y, w, z (intercept, T), T, wcov (per row: the cluster's value), codes in c. */
+    /** Clusters of 6 rows: x, y, w, z (intercept, T), T, wcov (n x 2, per row: the cluster's values), codes in c. */
     private static double[][] data(long seed, int m, int[] c) {
         Random rnd = new Random(seed);
         int n = 6 * m;
-        double[] x = new double[n], y = new double[n], w = new double[n], z = new double[2 * n], t = new double[n], wc = new double[n];
+        double[] x = new double[n], y = new double[n], w = new double[n], z = new double[2 * n], t = new double[n], wc = new double[2 * n];
         for (int i = 0; i < m; i++) {
-            double wi = rnd.nextDouble(), b0 = rnd.nextGaussian() * (0.5 + wi), b1 = 0.5 * rnd.nextGaussian();
+            double wi = rnd.nextDouble(), w2 = rnd.nextDouble(), b0 = rnd.nextGaussian() * (0.5 + wi), b1 = 0.5 * rnd.nextGaussian() * (0.5 + w2);
             for (int r = 0; r < 6; r++) {
                 int j = 6 * i + r;
                 c[j] = i;
@@ -30,6 +30,7 @@ class ModelTreatmentTest {
                 t[j] = r % 2;
                 w[j] = 0.5 + rnd.nextDouble();
                 wc[j] = wi;
+                wc[j + n] = w2;
                 y[j] = x[j] + (1 + x[j]) * t[j] + b0 + b1 * t[j] + 0.4 * rnd.nextGaussian() / Math.sqrt(w[j]);
                 z[j] = 1;
                 z[j + n] = t[j];
@@ -40,10 +41,10 @@ class ModelTreatmentTest {
 
     private static Model fit(int m, int[] c, double[][] tr) {
         int n = 6 * m;
-        double[] wcl = new double[m];
-        for (int i = 0; i < m; i++) wcl[i] = tr[5][6 * i];
+        double[] wcl = new double[2 * m];
+        for (int i = 0; i < m; i++) { wcl[i] = tr[5][6 * i]; wcl[i + m] = tr[5][6 * i + n]; }
         TrainingData d = new TrainingData(tr[0], n, 1, new int[] {0}, tr[1], tr[2], c, m, tr[3], 2, false,
-                new double[0], 0, new int[0], wcl, 1, new int[] {0});
+                new double[0], 0, new int[0], wcl, 2, new int[] {0, 0});
         d.setTreatment(tr[4], Double.NaN);
         Config cfg = Problems.config().nrounds(15).learningRate(0.2).maxDepth(2).minLeaf(8).minLeafCov(5).honestFolds(3).build();
         Booster b = new Booster(d, cfg);
@@ -56,7 +57,7 @@ class ModelTreatmentTest {
         int m = 40, mv = 6, n = 6 * m, nv = 6 * mv;
         int[] c = new int[n], cv = new int[nv];
         double[][] tr = data(1, m, c), va = data(2, mv, cv);
-        for (int j = 0; j < nv; j++) if (j % 6 > 0) va[5][j] += 0.3;   // G(w) of a cluster is read from its first row
+        for (int j = 0; j < nv; j++) if (j % 6 > 0) { va[5][j] += 0.3; va[5][j + nv] -= 0.3; }   // G(w) is read from a cluster's first row
         Model model = fit(m, c, tr);
         Model more = model.withClusters(va[0], nv, va[1], va[2], cv, mv, va[3], new double[0], va[5], va[4]);
         assertEquals(m + mv, more.nclusters());
