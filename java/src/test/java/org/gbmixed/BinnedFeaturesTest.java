@@ -76,6 +76,15 @@ class BinnedFeaturesTest {
         for (int i = 0; i < n; i++) tc[tb.bin(0, i)]++;
         assertEquals(n / 2, tc[0]);
         assertTrue(tb.nbins[0] <= maxBins && tb.nbins[0] >= maxBins / 2, "bins " + tb.nbins[0]);
+        // 100 single values under one value of 900 rows: no quantile boundary is reached before the big value,
+        // so there is one bin (not a second one after the last value)
+        double[] top = new double[1000];
+        for (int i = 0; i < 1000; i++) top[i] = Math.min(i, 100);
+        for (int mb : new int[] {2, 3}) {
+            BinnedFeatures one = one(top, mb, false);
+            assertEquals(1, one.nbins[0], "max_bins " + mb);
+            assertArrayEquals(new double[] {Double.POSITIVE_INFINITY}, one.threshold[0]);
+        }
         // more distinct values than bins, few of them: the last bin takes what is left
         double[] few = new double[40];
         for (int i = 0; i < 40; i++) few[i] = i % 5;
