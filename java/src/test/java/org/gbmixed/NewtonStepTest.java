@@ -184,6 +184,55 @@ class NewtonStepTest {
         assertTrue(any);
     }
 
+    /**
+     * Above 20,000 rows the system is accumulated in blocks of clusters (in parallel): it must still be the dense
+     * sum over clusters of A_i' V_i^-1 A_i and A_i' V_i^-1 r_i.
+     */
+    @Test
+    void theBlockedSystemAboveTheThresholdIsTheDenseSum() {
+        TrainingData d = Problems.random(17, 3000, 14, 2, false);
+        assertTrue(d.n >= 20_000, "rows " + d.n);
+        Random rnd = new Random(18);
+        double[] l = {0.8, 0.3, 0, 0.5}, g = new double[4], resVar = new double[d.n], r = new double[d.n];
+        LogCholesky.gFromL(l, 2, g);
+        for (int j = 0; j < d.n; j++) { resVar[j] = Math.exp(0.4 * rnd.nextGaussian()); r[j] = rnd.nextGaussian(); }
+        Likelihood lik = new Likelihood(d);
+        lik.run(r, resVar, l, 0);
+        Basis a = new Basis() {
+            public int ncol() { return 3; }
+            public int maxNonZero() { return 3; }
+            public int row(int j, int[] col, double[] val, int off) {
+                col[off] = 0; val[off] = 1; col[off + 1] = 1; val[off + 1] = d.x[j]; col[off + 2] = 2; val[off + 2] = d.x[j] > 0 ? 1 : 0;
+                return 3;
+            }
+        };
+        double[] gs = new double[3];
+        Parallel par = new Parallel(2);
+        double[] h = new NewtonStep(d, par).system(a, lik, resVar, null, gs);
+        double[] hd = new double[9], gd = new double[3];
+        for (int i = 0; i < d.m; i++) {
+            int[] rows = RoundStepsTest.rows(d, i);
+            int k = rows.length;
+            double[] vi = RoundStepsTest.inverse(RoundStepsTest.denseV(d, rows, g, resVar), k, new double[1]);
+            int[] col = new int[3];
+            double[] val = new double[3];
+            double[][] ai = new double[k][3];
+            for (int t = 0; t < k; t++) { a.row(rows[t], col, val, 0); for (int c = 0; c < 3; c++) ai[t][c] = val[c]; }
+            for (int c1 = 0; c1 < 3; c1++)
+                for (int t = 0; t < k; t++)
+                    for (int u = 0; u < k; u++) {
+                        double vtu = vi[t + u * k];
+                        gd[c1] += ai[t][c1] * vtu * r[rows[u]];
+                        for (int c2 = 0; c2 <= c1; c2++) hd[c1 + c2 * 3] += ai[t][c1] * vtu * ai[u][c2];
+                    }
+        }
+        for (int c1 = 0; c1 < 3; c1++) {
+            assertEquals(gd[c1], gs[c1], 1e-9 * (1 + Math.abs(gd[c1])), "g " + c1);
+            for (int c2 = 0; c2 <= c1; c2++)
+                assertEquals(hd[c1 + c2 * 3], h[c1 + c2 * 3], 1e-9 * Math.abs(hd[c1 + c2 * 3]), "h " + c1 + ", " + c2);
+        }
+    }
+
     @Test
     void clusterSplitWeightsGiveTheExactGainOfWholeClusterGroups() {
         for (int q = 1; q <= 3; q++) {
