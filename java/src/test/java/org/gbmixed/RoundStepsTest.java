@@ -515,6 +515,36 @@ class RoundStepsTest {
         }
     }
 
+    /** The last allowed halving (1/2^MAX_HALVINGS) is taken when it is the first that keeps the NLL. */
+    @Test
+    void theLastHalvingIsStillTried() {
+        Data s = new Data(11, 40, 3, 8);
+        for (int part = 0; part < 2; part++) {
+            String what = part == 0 ? "rho" : "theta";
+            boolean found = false;
+            // the direction does not depend on nu: doubling nu adds one halving; find the nu that needs all of them
+            for (int k = 0; k <= 14 && !found; k++) {
+                Booster b = warm(s, 5);
+                double nu = 40 * Math.pow(2, k), before = b.nll, tol = VarianceSteps.TOLERANCE * s.n;
+                double[] rawBefore = part == 0 ? b.rhoRaw.clone() : b.thetaRaw.clone();
+                double after = part == 0 ? b.steps.dispStep(b.dispL, nu) : b.steps.covStep(b.covL, nu);
+                double[] rawAfter = part == 0 ? b.rhoRaw : b.thetaRaw;
+                double[] out = part == 0 ? b.steps.out : new double[s.m * b.np];
+                if (part == 1)
+                    for (int i = 0; i < s.m; i++) for (int t = 0; t < b.np; t++) out[i * b.np + t] = b.steps.outCov[t][i];
+                boolean moved = false;
+                for (int j = 0; j < rawAfter.length; j++) moved |= rawAfter[j] != rawBefore[j];
+                if (!moved) break;   // past the last halving: nothing taken (the other test's case)
+                double h = -Math.log(stepFactor(rawAfter, rawBefore, nu, out)) / Math.log(2);
+                if (Math.rint(h) == VarianceSteps.MAX_HALVINGS) {
+                    found = true;
+                    assertTrue(after <= before + tol, what + ": the last halving keeps the NLL");
+                }
+            }
+            assertTrue(found, what + ": a step taken at exactly the last halving");
+        }
+    }
+
     @Test
     void aStepThatRaisesTheNllAfterEveryHalvingIsNotTaken() {
         Data s = new Data(12, 40, 3, 8);
