@@ -189,12 +189,7 @@ class RoundStepsTest {
             for (int a = 0; a < rows.length; a++) {
                 int j = rows[a];
                 double rv = st.resVar[j];
-                st.resVar[j] = rv * Math.exp(h);
-                double up = clusterNll(d, i, st.r, g, st.resVar);
-                st.resVar[j] = rv * Math.exp(-h);
-                double dn = clusterNll(d, i, st.r, g, st.resVar);
-                st.resVar[j] = rv;
-                double grad = (up - dn) / (2 * h);                       // dl/drho_j
+                double grad = rhoGradient(d, i, st, g, j, h);
                 double fisher = 0.5 * Math.pow(rv * vi[a + a * rows.length], 2);   // 1/2 tr(V^-1 dV V^-1 dV)
                 assertTrue(weight[j] >= fisher * (1 - EXACT_TOL), "the weight is the Fisher information or its floor");
                 if (weight[j] <= fisher * (1 + EXACT_TOL)) checked++;
@@ -238,6 +233,17 @@ class RoundStepsTest {
                         "-dl/dtheta[" + t + "], cluster " + i);
             }
         }
+    }
+
+    /** dl/drho_j of cluster i at the state (central differences of the dense NLL in log R_j, step h). */
+    private static double rhoGradient(TrainingData d, int i, State st, double[] g, int j, double h) {
+        double rv = st.resVar[j];
+        st.resVar[j] = rv * Math.exp(h);
+        double up = clusterNll(d, i, st.r, g, st.resVar);
+        st.resVar[j] = rv * Math.exp(-h);
+        double dn = clusterNll(d, i, st.r, g, st.resVar);
+        st.resVar[j] = rv;
+        return (up - dn) / (2 * h);
     }
 
     /** Fisher information of theta entry t of cluster i: 1/2 tr(V^-1 dV V^-1 dV), dV = Z dG Z' (central differences). */
@@ -299,13 +305,7 @@ class RoundStepsTest {
             double[] g = gOf(b.lc, st.theta, i * b.np);
             for (int j : rows(d, i)) {
                 if (fisher[j] >= 1e-3 * mean) continue;
-                double rv = st.resVar[j];
-                st.resVar[j] = rv * Math.exp(h);
-                double up = clusterNll(d, i, st.r, g, st.resVar);
-                st.resVar[j] = rv * Math.exp(-h);
-                double dn = clusterNll(d, i, st.r, g, st.resVar);
-                st.resVar[j] = rv;
-                double grad = (up - dn) / (2 * h);
+                double grad = rhoGradient(d, i, st, g, j, h);
                 assertEquals(-grad / (1e-3 * mean), target[j], FD_TOL * Math.max(1, Math.abs(grad)) / (1e-3 * mean), "row " + j);
             }
         }
