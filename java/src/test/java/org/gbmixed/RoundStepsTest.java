@@ -481,19 +481,31 @@ class RoundStepsTest {
         return (after[best] - before[best]) / (nu * out[best]);
     }
 
+    /** One shape step of rho (part 0) or theta (part 1) at learning rate nu: the state and fit before and after. */
+    private static final class ShapeStep {
+        final double before, after;
+        final double[] rawBefore, rawAfter, out;
+        ShapeStep(Booster b, int part, double nu) {
+            before = b.nll;
+            rawBefore = part == 0 ? b.rhoRaw.clone() : b.thetaRaw.clone();
+            after = part == 0 ? b.steps.dispStep(b.dispL, nu) : b.steps.covStep(b.covL, nu);
+            rawAfter = part == 0 ? b.rhoRaw : b.thetaRaw;
+            int m = b.d.m;
+            out = part == 0 ? b.steps.out : new double[m * b.np];
+            if (part == 1) for (int i = 0; i < m; i++) for (int t = 0; t < b.np; t++) out[i * b.np + t] = b.steps.outCov[t][i];
+        }
+    }
+
     @Test
     void stepHalvingTakesTheLargestHalvedStepThatKeepsTheNll() {
         Data s = new Data(11, 40, 3, 8);
         for (int part = 0; part < 2; part++) {
             Booster b = warm(s, 5);
             double nu = 40;   // far too long a step: it needs halving
-            double before = b.nll, tol = VarianceSteps.TOLERANCE * s.n;
-            double[] rawBefore = part == 0 ? b.rhoRaw.clone() : b.thetaRaw.clone();
-            double after = part == 0 ? b.steps.dispStep(b.dispL, nu) : b.steps.covStep(b.covL, nu);
-            double[] rawAfter = part == 0 ? b.rhoRaw : b.thetaRaw;
-            double[] out = part == 0 ? b.steps.out : new double[s.m * b.np];
-            if (part == 1)
-                for (int i = 0; i < s.m; i++) for (int t = 0; t < b.np; t++) out[i * b.np + t] = b.steps.outCov[t][i];
+            double tol = VarianceSteps.TOLERANCE * s.n;
+            ShapeStep st = new ShapeStep(b, part, nu);
+            double before = st.before, after = st.after;
+            double[] rawBefore = st.rawBefore, rawAfter = st.rawAfter, out = st.out;
             double sf = stepFactor(rawAfter, rawBefore, nu, out);
             double h = -Math.log(sf) / Math.log(2);
             String what = part == 0 ? "rho" : "theta";
@@ -524,14 +536,10 @@ class RoundStepsTest {
             boolean found = false;
             // the direction does not depend on nu: doubling nu adds one halving; find the nu that needs all of them
             for (int k = 0; k <= 14 && !found; k++) {
-                Booster b = warm(s, 5);
-                double nu = 40 * Math.pow(2, k), before = b.nll, tol = VarianceSteps.TOLERANCE * s.n;
-                double[] rawBefore = part == 0 ? b.rhoRaw.clone() : b.thetaRaw.clone();
-                double after = part == 0 ? b.steps.dispStep(b.dispL, nu) : b.steps.covStep(b.covL, nu);
-                double[] rawAfter = part == 0 ? b.rhoRaw : b.thetaRaw;
-                double[] out = part == 0 ? b.steps.out : new double[s.m * b.np];
-                if (part == 1)
-                    for (int i = 0; i < s.m; i++) for (int t = 0; t < b.np; t++) out[i * b.np + t] = b.steps.outCov[t][i];
+                double nu = 40 * Math.pow(2, k), tol = VarianceSteps.TOLERANCE * s.n;
+                ShapeStep st = new ShapeStep(warm(s, 5), part, nu);
+                double before = st.before, after = st.after;
+                double[] rawBefore = st.rawBefore, rawAfter = st.rawAfter, out = st.out;
                 boolean moved = false;
                 for (int j = 0; j < rawAfter.length; j++) moved |= rawAfter[j] != rawBefore[j];
                 if (!moved) break;   // past the last halving: nothing taken (the other test's case)
