@@ -321,9 +321,18 @@ public final class Booster {
             boolean[] in = sampler.clusters();
             for (int i = 0; i < d.m; i++) subsampleWeight[i] = in[i] ? 1 : 0;
         }
-        mean.step(lik, resVar, subsampleWeight, cfg.colsample < 1 ? sampler.columns() : null);
-        if (crossFit != null) {
-            double tauValue = crossFit.boost(resVar, lAll, covBoosted ? d.q * d.q : 0);
+        boolean[] use = cfg.colsample < 1 ? sampler.columns() : null;
+        if (crossFit == null) {
+            mean.step(lik, resVar, subsampleWeight, use);
+        } else {
+            // the main mean and the K cross-fit means step at the same time: each reads the variance state only
+            int k = crossFit.k, stride = covBoosted ? d.q * d.q : 0;
+            double[] tau = new double[k];
+            par.forEach(k + 1, task -> {
+                if (task == 0) mean.step(lik, resVar, subsampleWeight, use);
+                else tau[task - 1] = crossFit.step(task - 1, resVar, lAll, stride);
+            });
+            double tauValue = crossFit.finish(tau);
             if (mean.tauShapeLearning() && cfg.cateStoppingRounds > 0) watchTau(tauValue, rounds + 1);
         }
         nll = estepVar(rho, theta);

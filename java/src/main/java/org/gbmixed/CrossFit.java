@@ -18,8 +18,9 @@ final class CrossFit {
     private final boolean[] fresh;
     private final MeanPart[] parts;
     private final double[][] clusterWeight, heldOut;
-    private final double[] r;
-    /** f_oof per row, refreshed by {@link #boost}. */
+    /** Residuals y - f^(f) of each fold's E-step. */
+    private final double[][] r;
+    /** f_oof per row, refreshed by {@link #step}. */
     final double[] fOof;
 
     CrossFit(TrainingData d, Config cfg, int folds, MeanPart main, Parallel par) {
@@ -37,7 +38,7 @@ final class CrossFit {
         lik = new Likelihood[folds];
         for (int f = 0; f < folds; f++) lik[f] = new Likelihood(d, par);
         fresh = new boolean[folds];
-        parts = main.auxiliaries(folds);
+        parts = main.auxiliaries(folds, par);
         clusterWeight = new double[folds][d.m];
         heldOut = new double[folds][d.m];
         for (int f = 0; f < folds; f++)
@@ -45,26 +46,30 @@ final class CrossFit {
                 clusterWeight[f][i] = foldOfCluster[i] == f ? 0.0 : 1.0;
                 heldOut[f][i] = 1 - clusterWeight[f][i];
             }
-        r = new double[d.n];
+        r = new double[folds][d.n];
         fOof = main.f.clone();
     }
 
     /**
-     * One boosting step of every auxiliary mean, at the current variance state (resVar per row, Cholesky factors
-     * lAll with stride lStride), then f_oof. Returns what the steps' treatment-effect shape increments did to the
-     * NLL of the clusters each auxiliary mean did not see (summed over folds; negative = they helped): an
-     * out-of-fold score of the treatment part's learning, by which it stops on its own.
+     * Fold f's share of a round: one boosting step of its auxiliary mean at the current variance state (resVar
+     * per row, Cholesky factors lAll with stride lStride). Returns what the step's treatment-effect shape increment
+     * did to the NLL of the clusters this mean did not see (negative = it helped): summed over folds by
+     * {@link #finish}, an out-of-fold score of the treatment part's learning, by which it stops on its own. The
+     * folds touch only their own state, so they step at the same time (and alongside the main mean).
      */
-    double boost(double[] resVar, double[] lAll, int lStride) {
-        double tauValue = 0;
-        for (int f = 0; f < k; f++) {
-            if (!fresh[f]) estep(f, resVar, lAll, lStride);
-            fresh[f] = false;
-            parts[f].step(lik[f], resVar, clusterWeight[f], null);
-            if (parts[f].hasTreatment()) tauValue += parts[f].tauStepValue(lik[f], resVar, heldOut[f]);
-        }
+    double step(int f, double[] resVar, double[] lAll, int lStride) {
+        if (!fresh[f]) estep(f, resVar, lAll, lStride);
+        fresh[f] = false;
+        parts[f].step(lik[f], resVar, clusterWeight[f], null);
+        return parts[f].hasTreatment() ? parts[f].tauStepValue(lik[f], resVar, heldOut[f]) : 0;
+    }
+
+    /** After every fold's {@link #step}: f_oof, and the folds' treatment-effect values summed in fold order. */
+    double finish(double[] tau) {
         for (int j = 0; j < d.n; j++) fOof[j] = parts[foldOfCluster[d.cluster[j]]].f[j];
-        return tauValue;
+        double total = 0;
+        for (double v : tau) total += v;
+        return total;
     }
 
     /**
@@ -79,23 +84,23 @@ final class CrossFit {
     }
 
     private void estep(int f, double[] resVar, double[] lAll, int lStride) {
-        double[] fa = parts[f].f;
-        for (int j = 0; j < d.n; j++) r[j] = d.y[j] - fa[j];
-        lik[f].run(r, resVar, lAll, lStride);
+        double[] fa = parts[f].f, rf = r[f];
+        for (int j = 0; j < d.n; j++) rf[j] = d.y[j] - fa[j];
+        lik[f].run(rf, resVar, lAll, lStride);
     }
 
     /**
      * The out-of-fold loss at the current state: each auxiliary mean scored on the clusters it did not see (its
      * fold), at the current variance state, summed over folds, by {@link Likelihood#stoppingLoss}. Cross-validation of the boosting rounds that costs
      * no held-out data: early stopping on it keeps every cluster in the fit. The E-steps it runs serve the next
-     * {@link #boost} (the state does not change in between).
+     * {@link #step} (the state does not change in between).
      */
     double oofLoss(double[] resVar, double[] lAll, int lStride, int metric) {
         double total = 0;
         for (int f = 0; f < k; f++) {
-            estep(f, resVar, lAll, lStride);     // leaves r = y - f^(f)
+            estep(f, resVar, lAll, lStride);     // leaves r[f] = y - f^(f)
             fresh[f] = true;
-            total += lik[f].stoppingLoss(metric, r, resVar, lAll, lStride, heldOut[f]);
+            total += lik[f].stoppingLoss(metric, r[f], resVar, lAll, lStride, heldOut[f]);
         }
         return total;
     }

@@ -67,14 +67,14 @@ final class MeanPart {
     }
 
     /**
-     * k means of the same kind, starting at this one's levels, with their own ensembles but one shared set of
-     * learners (they step one after another): the cross-fit and replicate means.
+     * k means of the same kind, starting at this one's levels, each with its own ensembles, learners (sharing the
+     * binned data) and Newton scratch, so that they can step at the same time: the cross-fit means.
      */
-    MeanPart[] auxiliaries(int k) {
-        PartLearner m = muL.sibling(), tl = tauL == null ? null : tauL.sibling();
+    MeanPart[] auxiliaries(int k, Parallel par) {
         MeanPart[] out = new MeanPart[k];
         for (int i = 0; i < k; i++)
-            out[i] = new MeanPart(d, cfg, m, tl, newton, mu.intercept, tau == null ? 0 : tau.intercept);
+            out[i] = new MeanPart(d, cfg, muL.sibling(), tauL == null ? null : tauL.sibling(), new NewtonStep(d, par),
+                    mu.intercept, tau == null ? 0 : tau.intercept);
         return out;
     }
 

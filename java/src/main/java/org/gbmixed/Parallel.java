@@ -30,7 +30,11 @@ final class Parallel {
             for (int i = 0; i < count; i++) body.accept(i);
             return;
         }
-        pool.invoke(new Range(0, count, body));
+        Range all = new Range(0, count, body);
+        // nested (a task of this pool splitting its own work): fork/join within the pool, no blocking wait
+        if (Thread.currentThread() instanceof java.util.concurrent.ForkJoinWorkerThread
+                && ((java.util.concurrent.ForkJoinWorkerThread) Thread.currentThread()).getPool() == pool) all.invoke();
+        else pool.invoke(all);
     }
 
     private static final class Range extends RecursiveAction {

@@ -12,9 +12,13 @@ import java.util.List;
  * Missing values (NaN) have a bin of their own: a numeric split tries them on either side and keeps the better
  * (the learned default side); for a factor they are one more category.
  *
- * Histograms of (S, W, count) per bin of every feature are built once per node from its rows; for two children
- * only the smaller one is built, the larger is the parent minus it (histogram subtraction). Features are built in
- * parallel, each by one thread in row order, so results do not depend on the thread count.
+ * Histograms of (S, W, count) per bin of every feature, interleaved in one array, are built once per node from
+ * its rows; for two children only the smaller one is built, the larger is the parent minus it (histogram
+ * subtraction), and a child that cannot split gets none. The rows' (g h, h) pairs are kept in node order next to
+ * the row index (moved with it by each partition), so a histogram pass reads them sequentially and gathers only
+ * each row's bins, one cache line of the row-major byte matrix ({@link BinnedFeatures#rows8}) for all byte
+ * features. The byte features are split into groups built in parallel, the others one per task; every bin is
+ * summed in row order by one thread, so results do not depend on the thread count.
  */
 final class TreeLearner {
     /** Nodes with fewer rows are built on the calling thread. */
@@ -23,13 +27,23 @@ final class TreeLearner {
     private final BinnedFeatures bf;
     private final int maxDepth, minLeaf, total;
     private final int[] idx, tmp;
-    private final double[] gh;
+    /** The partition's scratch: side[t] = row idx[t] goes left. */
+    private final boolean[] side;
+    /** (g h, h) of row idx[t] at pairs[2t], pairs[2t + 1]; pairsTmp: the partition's scratch. */
+    private final double[] pairs, pairsTmp;
     /** Leaf ordinal of every row in the last tree grown, and the node of each leaf. */
     private final int[] leafOf;
     private int[] leafNode = new int[64];
     private int nleaves;
     private final Parallel par;
     private final ArrayDeque<Hist> pool = new ArrayDeque<>();
+    /** Scratch of {@link #build}: the byte features and the other features of the histogram being built. */
+    private final int[] feats8, other;
+    /** Of feats8[j]: its histogram offset (3 x bf.offset) and its column in bf.rows8. */
+    private final int[] off8, col8;
+    /** Rows per block of a parallel histogram pass, and the most blocks (buffers of 3 x total doubles each). */
+    private static final int BLOCK_ROWS = 16384, MAX_BLOCKS = 8;
+    private final double[][] blockBufs = new double[MAX_BLOCKS - 1][];
     /** Accumulated split gain per feature over all trees grown. */
     final double[] gain;
 
@@ -38,7 +52,6 @@ final class TreeLearner {
     private List<Double> nodeThr, nodeVal;
     private List<long[]> nodeSet;
     private List<Boolean> nodeMissLeft;
-    private double[] h;
     private boolean[] use;      // features this tree may split on (null = all)
     /** Cluster weights of the tree being grown for the features constant within clusters (bf.clusterLevel). */
     private final double[] hc;
@@ -47,15 +60,17 @@ final class TreeLearner {
     private NodeWeights nodeWeights;   // of the tree being grown, or null
     private int first;          // the first usable feature (node totals are read from its bins)
 
-    /** Per-bin sums of one node for every feature. */
+    /** Per-bin sums of one node for every feature: bin b's S, W and row count at a[3b], a[3b + 1], a[3b + 2]. */
     private static final class Hist {
-        final double[] s, w;
-        final int[] c;
+        final double[] a;
         /** Clusters per bin (cluster-level features only; null without cluster-level splits). */
         final int[] k;
         Hist(int size, boolean clusters) {
-            s = new double[size]; w = new double[size]; c = new int[size]; k = clusters ? new int[size] : null;
+            a = new double[3 * size]; k = clusters ? new int[size] : null;
         }
+        double s(int b) { return a[3 * b]; }
+        double w(int b) { return a[3 * b + 1]; }
+        int c(int b) { return (int) a[3 * b + 2]; }
     }
 
     TreeLearner(BinnedFeatures bf, int maxDepth, int minLeaf, Parallel par) {
@@ -72,11 +87,17 @@ final class TreeLearner {
         total = bf.offset[bf.p];
         idx = new int[bf.n];
         tmp = new int[bf.n];
-        gh = new double[bf.n];
+        side = new boolean[bf.n];
+        pairs = new double[2 * bf.n];
+        pairsTmp = new double[2 * bf.n];
         leafOf = new int[bf.n];
         hc = new double[bf.n];
         firstOfCluster = new boolean[bf.n];
         gain = new double[bf.p];
+        feats8 = new int[bf.p];
+        other = new int[bf.p];
+        off8 = new int[bf.p];
+        col8 = new int[bf.p];
     }
 
     /**
@@ -139,12 +160,11 @@ final class TreeLearner {
      * node's cluster weights from nw.
      */
     Tree fit(double[] g, double[] h, double[] out, boolean[] use, NodeWeights nw) {
-        this.h = h;
         this.use = use;
         this.nodeWeights = bf.clusterLevel == null ? null : nw;
         first = 0;
         if (use != null) while (first < bf.p && !use[first]) first++;
-        for (int i = 0; i < bf.n; i++) { idx[i] = i; gh[i] = g[i] * h[i]; }
+        for (int i = 0; i < bf.n; i++) { idx[i] = i; pairs[2 * i] = g[i] * h[i]; pairs[2 * i + 1] = h[i]; }
         nodeInt = new ArrayList<>();
         nodeThr = new ArrayList<>();
         nodeVal = new ArrayList<>();
@@ -164,7 +184,6 @@ final class TreeLearner {
             f[t] = a[0]; l[t] = a[1]; r[t] = a[2];
             th[t] = nodeThr.get(t); v[t] = nodeVal.get(t); sets[t] = nodeSet.get(t); miss[t] = nodeMissLeft.get(t);
         }
-        this.h = null;
         this.use = null;
         this.nodeWeights = null;
         return new Tree(f, th, sets, miss, l, r, v);
@@ -178,54 +197,95 @@ final class TreeLearner {
     /** The same for every feature, or (clusterOnly) for the cluster-level ones only. */
     private void build(Hist hist, int lo, int hi, boolean clusterOnly) {
         if (nodeWeights != null) nodeWeights.compute(idx, lo, hi, hc, firstOfCluster);
-        Parallel p = hi - lo >= PARALLEL_MIN_ROWS ? par : Parallel.SERIAL;
-        p.forEach(bf.p, k -> {
-            if ((use == null || use[k]) && (!clusterOnly || isClusterLevel(k))) {
+        // byte features (row-major, in groups) and the others (one task each)
+        int nb8 = 0, nOther = 0;
+        for (int k = 0; k < bf.p; k++) {
+            if ((use != null && !use[k]) || (clusterOnly && !isClusterLevel(k))) continue;
+            if (bf.col8[k] >= 0 && !isClusterLevel(k)) feats8[nb8++] = k; else other[nOther++] = k;
+        }
+        for (int j = 0; j < nb8; j++) { off8[j] = 3 * bf.offset[feats8[j]]; col8[j] = bf.col8[feats8[j]]; }
+        boolean parallel = hi - lo >= PARALLEL_MIN_ROWS;
+        Parallel p = parallel ? par : Parallel.SERIAL;
+        // the byte features over fixed blocks of rows (by the row count alone, never the thread count), each into
+        // its own buffer, then summed in block order
+        int blocks = nb8 == 0 ? 0 : parallel ? Math.max(1, Math.min(MAX_BLOCKS, (hi - lo) / BLOCK_ROWS)) : 1;
+        int n8 = nb8;
+        p.forEach(blocks + nOther, task -> {
+            if (task < blocks) {
+                int b0 = lo + (int) ((long) (hi - lo) * task / blocks), b1 = lo + (int) ((long) (hi - lo) * (task + 1) / blocks);
+                buildRows(task == 0 ? hist.a : blockBuf(task - 1), n8, b0, b1);
+            } else {
+                int k = other[task - blocks];
                 if (isClusterLevel(k)) buildClusterFeature(hist, k, lo, hi); else buildFeature(hist, k, lo, hi);
             }
         });
+        if (blocks > 1) {
+            double[] a = hist.a;
+            p.forEach(n8, j -> {
+                int from = off8[j], to = from + 3 * bf.nbins[feats8[j]];
+                for (int b = 1; b < blocks; b++) {
+                    double[] x = blockBuf(b - 1);
+                    for (int c = from; c < to; c++) a[c] += x[c];
+                }
+            });
+        }
+    }
+
+    private double[] blockBuf(int b) {
+        if (blockBufs[b] == null) blockBufs[b] = new double[3 * total];
+        return blockBufs[b];
+    }
+
+    /**
+     * The byte features feats8[0, nf) of rows idx[lo, hi) into a (bin b's S, W, count at 3b..3b+2; their ranges
+     * zeroed first): one pass over the rows, each row's pair read once and its bins from one stretch of rows8.
+     */
+    private void buildRows(double[] a, int nf, int lo, int hi) {
+        int stride = bf.p8;
+        int[] off = off8, col = col8;
+        double[] pr = pairs;
+        byte[] rows = bf.rows8;
+        for (int j = 0; j < nf; j++) java.util.Arrays.fill(a, off[j], off[j] + 3 * bf.nbins[feats8[j]], 0.0);
+        for (int t = lo; t < hi; t++) {
+            int base = idx[t] * stride;
+            double g = pr[2 * t], w = pr[2 * t + 1];
+            for (int j = 0; j < nf; j++) {
+                int b = off[j] + 3 * (rows[base + col[j]] & 0xFF);
+                a[b] += g; a[b + 1] += w; a[b + 2] += 1;
+            }
+        }
     }
 
     /** A cluster-level feature's histogram: the node's cluster weights, and the clusters per bin. */
     private void buildClusterFeature(Hist hist, int k, int lo, int hi) {
         int off = bf.offset[k], nb = bf.nbins[k];
-        double[] s = hist.s, w = hist.w;
-        int[] c = hist.c, kc = hist.k;
-        java.util.Arrays.fill(s, off, off + nb, 0.0);
-        java.util.Arrays.fill(w, off, off + nb, 0.0);
-        java.util.Arrays.fill(c, off, off + nb, 0);
+        double[] a = hist.a;
+        int[] kc = hist.k;
+        java.util.Arrays.fill(a, 3 * off, 3 * (off + nb), 0.0);
         java.util.Arrays.fill(kc, off, off + nb, 0);
         for (int t = lo; t < hi; t++) {
-            int i = idx[t], bin = off + bf.bin(k, i);
-            s[bin] += gh[i]; w[bin] += hc[i]; c[bin]++;
+            int i = idx[t], bin = off + bf.bin(k, i), b = 3 * bin;
+            a[b] += pairs[2 * t]; a[b + 1] += hc[i]; a[b + 2] += 1;
             if (firstOfCluster[i]) kc[bin]++;
         }
     }
 
+    /** A feature stored as shorts or ints. */
     private void buildFeature(Hist hist, int k, int lo, int hi) {
         int off = bf.offset[k], nb = bf.nbins[k];
-        double[] s = hist.s, w = hist.w, hh = h;
-        int[] c = hist.c;
-        java.util.Arrays.fill(s, off, off + nb, 0.0);
-        java.util.Arrays.fill(w, off, off + nb, 0.0);
-        java.util.Arrays.fill(c, off, off + nb, 0);
-        if (bf.bins8[k] != null) {
-            byte[] b = bf.bins8[k];
+        double[] a = hist.a, pr = pairs;
+        java.util.Arrays.fill(a, 3 * off, 3 * (off + nb), 0.0);
+        if (bf.bins16[k] != null) {
+            short[] col = bf.bins16[k];
             for (int t = lo; t < hi; t++) {
-                int i = idx[t], bin = off + (b[i] & 0xFF);
-                s[bin] += gh[i]; w[bin] += hh[i]; c[bin]++;
-            }
-        } else if (bf.bins16[k] != null) {
-            short[] b = bf.bins16[k];
-            for (int t = lo; t < hi; t++) {
-                int i = idx[t], bin = off + (b[i] & 0xFFFF);
-                s[bin] += gh[i]; w[bin] += hh[i]; c[bin]++;
+                int b = 3 * (off + (col[idx[t]] & 0xFFFF));
+                a[b] += pr[2 * t]; a[b + 1] += pr[2 * t + 1]; a[b + 2] += 1;
             }
         } else {
-            int[] b = bf.bins32[k];
+            int[] col = bf.bins32[k];
             for (int t = lo; t < hi; t++) {
-                int i = idx[t], bin = off + b[i];
-                s[bin] += gh[i]; w[bin] += hh[i]; c[bin]++;
+                int b = 3 * (off + col[idx[t]]);
+                a[b] += pr[2 * t]; a[b + 1] += pr[2 * t + 1]; a[b + 2] += 1;
             }
         }
     }
@@ -252,13 +312,12 @@ final class TreeLearner {
         boolean withC = nodeWeights != null && hist != null;
         if (!withC && hist != null && first < bf.p) {
             int off = bf.offset[first];   // every row is in exactly one bin of each feature
-            for (int b = 0; b < bf.nbins[first]; b++) { sumS += hist.s[off + b]; sumW += hist.w[off + b]; }
+            for (int b = 0; b < bf.nbins[first]; b++) { sumS += hist.s(off + b); sumW += hist.w(off + b); }
         } else {
             for (int t = lo; t < hi; t++) {
-                int i = idx[t];
-                sumS += gh[i];
-                sumW += h[i];
-                if (withC) { sumWc += hc[i]; if (firstOfCluster[i]) clusters++; }
+                sumS += pairs[2 * t];
+                sumW += pairs[2 * t + 1];
+                if (withC) { int i = idx[t]; sumWc += hc[i]; if (firstOfCluster[i]) clusters++; }
             }
         }
         int count = hi - lo;
@@ -281,7 +340,7 @@ final class TreeLearner {
                     int nL = 0, kL = 0;
                     for (int s = 0; s < orderOfBins.length - 1; s++) {
                         int bin = off + orderOfBins[s];
-                        sL += hist.s[bin]; wL += hist.w[bin]; nL += hist.c[bin];
+                        sL += hist.s(bin); wL += hist.w(bin); nL += hist.c(bin);
                         if (cl) kL += hist.k[bin];
                         int nR = count - nL;
                         if (nL < minLeaf) continue;
@@ -298,16 +357,16 @@ final class TreeLearner {
                 }
                 // numeric: split after regular bin s; rows of the missing bin (if any) go left or right
                 int regular = mb >= 0 ? nb - 1 : nb;
-                double sM = mb >= 0 ? hist.s[off + mb] : 0, wM = mb >= 0 ? hist.w[off + mb] : 0;
-                int nM = mb >= 0 ? hist.c[off + mb] : 0, kM = cl && mb >= 0 ? hist.k[off + mb] : 0;
+                double sM = mb >= 0 ? hist.s(off + mb) : 0, wM = mb >= 0 ? hist.w(off + mb) : 0;
+                int nM = mb >= 0 ? hist.c(off + mb) : 0, kM = cl && mb >= 0 ? hist.k[off + mb] : 0;
                 double sL = 0, wL = 0;
                 int nL = 0, kL = 0;
                 int last = nM > 0 ? regular : regular - 1;   // with missing rows, "all regular | missing" is a split too
                 for (int s = 0; s < last; s++) {
                     int bin = off + s;
-                    sL += hist.s[bin]; wL += hist.w[bin]; nL += hist.c[bin];
+                    sL += hist.s(bin); wL += hist.w(bin); nL += hist.c(bin);
                     if (cl) kL += hist.k[bin];
-                    if (hist.c[bin] == 0 && s < regular - 1) continue;
+                    if (hist.c(bin) == 0 && s < regular - 1) continue;
                     for (int side = 0; side < (nM > 0 ? 2 : 1); side++) {
                         boolean missLeft = side == 1;
                         double sl = sL + (missLeft ? sM : 0), wl = wL + (missLeft ? wM : 0);
@@ -337,16 +396,7 @@ final class TreeLearner {
             return node;
         }
         gain[bestF] += bestGain;
-        // partition idx[lo, hi) into left then right, stable (each side keeps increasing row order)
-        int nl = 0, nr = 0;
-        int missing = bf.missingBin[bestF];
-        for (int t = lo; t < hi; t++) {
-            int i = idx[t], b = bf.bin(bestF, i);
-            boolean goLeft = bestSet != null ? (bestSet[b >> 6] & (1L << (b & 63))) != 0
-                    : b == missing ? bestMissLeft : b <= bestBin;
-            if (goLeft) idx[lo + nl++] = i; else tmp[nr++] = i;
-        }
-        System.arraycopy(tmp, 0, idx, lo + nl, nr);
+        int nl = partition(lo, hi, bestF, bestBin, bestSet, bestMissLeft), nr = hi - lo - nl;
         nodeInt.get(node)[0] = bestF;
         nodeThr.set(node, bestSet == null ? bf.threshold[bestF][bestBin] : Double.NaN);
         nodeSet.set(node, bestSet);
@@ -359,11 +409,8 @@ final class TreeLearner {
             Hist small = borrow();
             boolean leftSmall = nl <= nr;
             if (leftSmall) build(small, lo, lo + nl); else build(small, lo + nl, hi);
-            for (int b = 0; b < total; b++) {
-                hist.s[b] -= small.s[b];
-                hist.w[b] -= small.w[b];
-                hist.c[b] -= small.c[b];
-            }
+            double[] pa = hist.a, sa = small.a;
+            for (int b = 0; b < 3 * total; b++) pa[b] -= sa[b];
             // cluster weights depend on the node's rows: no subtraction for the cluster-level features
             if (nodeWeights != null) {
                 if (leftSmall) build(hist, lo + nl, hi, true); else build(hist, lo, lo + nl, true);
@@ -386,6 +433,66 @@ final class TreeLearner {
         return node;
     }
 
+    /**
+     * Partitions idx[lo, hi) (and the pairs with it) into the rows going left, then those going right, each side
+     * in its previous order; returns the number going left. Large nodes in blocks of rows: each block marks its
+     * rows' sides, prefix sums give every block its place on each side, the blocks move their rows there. A stable
+     * partition is unique, so the result is the same on any thread count.
+     */
+    private int partition(int lo, int hi, int f, int bin, long[] set, boolean missLeft) {
+        int missing = bf.missingBin[f];
+        int blocks = Math.min(MAX_BLOCKS, (hi - lo) / BLOCK_ROWS);
+        if (blocks < 2 || par.threads < 2) {
+            int nl = 0, nr = 0;
+            for (int t = lo; t < hi; t++) {
+                int i = idx[t], b = bf.bin(f, i);
+                boolean goLeft = set != null ? (set[b >> 6] & (1L << (b & 63))) != 0 : b == missing ? missLeft : b <= bin;
+                if (goLeft) {
+                    int u = lo + nl++;
+                    idx[u] = i; pairs[2 * u] = pairs[2 * t]; pairs[2 * u + 1] = pairs[2 * t + 1];
+                } else {
+                    tmp[nr] = i; pairsTmp[2 * nr] = pairs[2 * t]; pairsTmp[2 * nr + 1] = pairs[2 * t + 1];
+                    nr++;
+                }
+            }
+            System.arraycopy(tmp, 0, idx, lo + nl, nr);
+            System.arraycopy(pairsTmp, 0, pairs, 2 * (lo + nl), 2 * nr);
+            return nl;
+        }
+        int[] from = new int[blocks + 1], left = new int[blocks];
+        for (int b = 0; b <= blocks; b++) from[b] = lo + (int) ((long) (hi - lo) * b / blocks);
+        par.forEach(blocks, blk -> {
+            int c = 0;
+            for (int t = from[blk]; t < from[blk + 1]; t++) {
+                int b = bf.bin(f, idx[t]);
+                boolean goLeft = set != null ? (set[b >> 6] & (1L << (b & 63))) != 0 : b == missing ? missLeft : b <= bin;
+                side[t] = goLeft;
+                if (goLeft) c++;
+            }
+            left[blk] = c;
+        });
+        int[] atL = new int[blocks], atR = new int[blocks];
+        int nl = 0;
+        for (int b = 0; b < blocks; b++) nl += left[b];
+        for (int b = 0, l = lo, r = lo + nl; b < blocks; b++) {
+            atL[b] = l; atR[b] = r;
+            l += left[b]; r += from[b + 1] - from[b] - left[b];
+        }
+        par.forEach(blocks, blk -> {
+            int l = atL[blk], r = atR[blk];
+            for (int t = from[blk]; t < from[blk + 1]; t++) {
+                int u = side[t] ? l++ : r++;
+                tmp[u] = idx[t]; pairsTmp[2 * u] = pairs[2 * t]; pairsTmp[2 * u + 1] = pairs[2 * t + 1];
+            }
+        });
+        par.forEach(blocks, blk -> {
+            int a = from[blk], len = from[blk + 1] - a;
+            System.arraycopy(tmp, a, idx, a, len);
+            System.arraycopy(pairsTmp, 2 * a, pairs, 2 * a, 2 * len);
+        });
+        return nl;
+    }
+
     private static double gain(double sL, double wL, double sR, double wR, double parent) {
         if (wL <= 0 || wR <= 0) return Double.NEGATIVE_INFINITY;
         return sL * sL / wL + sR * sR / wR - parent;
@@ -394,13 +501,13 @@ final class TreeLearner {
     /** Levels present in the node, sorted by mean target (ties by code). */
     private static int[] levelOrder(Hist hist, int off, int nb) {
         int present = 0;
-        for (int v = 0; v < nb; v++) if (hist.c[off + v] > 0) present++;
+        for (int v = 0; v < nb; v++) if (hist.c(off + v) > 0) present++;
         Integer[] ord = new Integer[present];
         int c = 0;
-        for (int v = 0; v < nb; v++) if (hist.c[off + v] > 0) ord[c++] = v;
+        for (int v = 0; v < nb; v++) if (hist.c(off + v) > 0) ord[c++] = v;
         java.util.Arrays.sort(ord, (a, bb) -> {
-            double wa = hist.w[off + a], wb = hist.w[off + bb];
-            double ma = wa > 0 ? hist.s[off + a] / wa : 0, mb = wb > 0 ? hist.s[off + bb] / wb : 0;
+            double wa = hist.w(off + a), wb = hist.w(off + bb);
+            double ma = wa > 0 ? hist.s(off + a) / wa : 0, mb = wb > 0 ? hist.s(off + bb) / wb : 0;
             int cmp = Double.compare(ma, mb);
             return cmp != 0 ? cmp : Integer.compare(a, bb);
         });

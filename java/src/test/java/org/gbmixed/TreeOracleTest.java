@@ -470,6 +470,41 @@ class TreeOracleTest {
         }
     }
 
+    @Test
+    void byteFeaturesBuiltInRowBlocksGiveTheOraclesTreeOnAnyThreadCount() {
+        // 70,000 rows: the root's and the first levels' histograms are built in blocks of rows summed in block order
+        // (nodes of 2 x 16,384 rows or more); a second byte feature, constant, makes rows8 two bytes wide
+        int n = 70_000;
+        Random rnd = new Random(12);
+        double[] x = new double[2 * n], g = new double[n], h = new double[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = rnd.nextDouble();
+            x[n + i] = 1;
+            g[i] = (x[i] > 0.3 ? 1 : 0) + Math.sin(20 * x[i]) + rnd.nextGaussian();
+            h[i] = 0.5 + rnd.nextDouble();
+        }
+        Integer[] order = new Integer[n];
+        for (int i = 0; i < n; i++) order[i] = i;
+        Arrays.sort(order, (a, b) -> Double.compare(x[a], x[b]));
+        double[][] outs = new double[3][];
+        for (int threads = 1; threads <= 3; threads++) {
+            Parallel par = new Parallel(threads);
+            BinnedFeatures bf = new BinnedFeatures(new Features("x", x, n, 2, new int[] {0, 0}), 256, false, par);
+            assertEquals(2, bf.p8, "both features are bytes");
+            assertEquals(1, bf.col8[1]);
+            double[] expect = new double[n], out = new double[n];
+            sortedOracle(order.clone(), 0, n, 4, 30, g, h, expect, bf);
+            Tree t = new TreeLearner(bf, 4, 30, par).fit(g, h, out);
+            for (int i = 0; i < n; i++) {
+                assertEquals(expect[i], out[i], 1e-9 * (1 + Math.abs(expect[i])), threads + " threads, row " + i);
+                assertEquals(out[i], t.predict(x, n, i), 1e-12 * (1 + Math.abs(out[i])));
+            }
+            for (int k = 0; k < t.size(); k++) if (t.feature[k] >= 0) assertEquals(0, t.feature[k], "never the constant");
+            outs[threads - 1] = out;
+        }
+        assertTrue(Arrays.equals(outs[0], outs[1]) && Arrays.equals(outs[0], outs[2]), "bit-identical for 1, 2, 3 threads");
+    }
+
     private static void sortedOracle(Integer[] ord, int lo, int hi, int depth, int minLeaf, double[] g, double[] h, double[] out) {
         sortedOracle(ord, lo, hi, depth, minLeaf, g, h, out, null);
     }
