@@ -23,13 +23,15 @@ import org.openjdk.jmh.annotations.Warmup;
  * scattered over the data (0.5: a node near the root; 0.02: a node at depth 5-6, whose rows each sit on their own
  * cache line). Score = ms per node histogram (all 20 features); divide by (frac x n x 20) for the cost per update.
  * <ul>
- *   <li>{@code engineColumnwise}: as TreeLearner.buildFeature: per feature, gather gh[i], h[i] through the row
+ *   <li>{@code engineColumnwise}: as TreeLearner.buildFeature before the row-major bins (engine 94d31aa to
+ *       8581572): per feature, gather gh[i], h[i] through the row
  *       index and add to three arrays (sum g h, sum h, count);</li>
  *   <li>{@code columnwisePairs}: the same loop, (g h, h) interleaved per row and per bin, no count array;</li>
  *   <li>{@code rowwisePairs}: a row-major n x p byte matrix, each row's gradient pair read once for its 20 bins
  *       (the layout of xgboost's hist and LightGBM's multi-value bins);</li>
  *   <li>{@code rowwiseOrdered}: as rowwisePairs with the gradient pairs stored in node order (copied when the
- *       node's rows are partitioned), so only the bins are gathered.</li>
+ *       node's rows are partitioned), so only the bins are gathered (the engine's layout since 660210f, which
+ *       also keeps a count per bin, interleaved).</li>
  * </ul>
  */
 @State(Scope.Benchmark)
@@ -58,7 +60,8 @@ public class HistKernelBench {
         BenchData d = BenchData.make("friedman", n, 1);
         p = d.p;
         BinnedFeatures bf = new BinnedFeatures(new Features("x", d.x, n, p, new int[p]), 256, false, Parallel.SERIAL);
-        cols = bf.bins8;
+        cols = new byte[p][n];   // the column-major layout of the engine before its row-major bins
+        for (int k = 0; k < p; k++) for (int i = 0; i < n; i++) cols[k][i] = (byte) bf.bin(k, i);
         off = bf.offset;
         total = off[p];
         rowMajor = new byte[n * p];

@@ -4,10 +4,11 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
- * Every feature binned once per fit and stored compactly: the features with at most 256 bins as one row-major
- * n x p8 byte matrix (a row's bins side by side, so a histogram pass reads each row's cache line once for all of
- * them, as xgboost's hist and LightGBM's multi-value bins do), the others per feature as shorts (up to 65536
- * bins) or ints (exact splits beyond that). Numeric: bins at every distinct value when there are at most
+ * Every feature binned once per fit and stored compactly: the features with at most 256 bins as bytes, twice (a
+ * row-major n x p8 matrix, a row's bins side by side, so that a histogram pass reads each row's cache line once
+ * for all of them, as xgboost's hist and LightGBM's multi-value bins do; and per feature, for a split's partition,
+ * which reads one feature), the others per feature as shorts (up to 65536 bins) or ints (exact splits beyond
+ * that). Numeric: bins at every distinct value when there are at most
  * maxBins of them (or exact splits were asked for), otherwise at quantiles of the values (of a sample of
  * {@link #SAMPLE} rows when there are more); a split "bin <= b" is "x <= threshold[b]", the midpoint between
  * bin b's largest value and the next distinct value. Factor: one bin per level code.
@@ -19,6 +20,11 @@ final class BinnedFeatures {
     final int n, p;
     /** Bins of the byte features, row-major: row i's bin of feature k is rows8[i * p8 + col8[k]]. */
     final byte[] rows8;
+    /**
+     * The same bins per feature (null for the others): what one split's partition reads, one byte of one column
+     * per row instead of a cache line of rows8.
+     */
+    final byte[][] bins8;
     /** Number of byte features (the row length of rows8). */
     final int p8;
     /** Column of feature k in rows8, or -1 when it is stored in bins16 or bins32. */
@@ -59,7 +65,7 @@ final class BinnedFeatures {
     BinnedFeatures(Features d, int maxBins, boolean exact, Parallel par) {
         n = d.n;
         p = d.p;
-        byte[][] bins8 = new byte[p][];
+        bins8 = new byte[p][];
         bins16 = new short[p][];
         bins32 = new int[p][];
         nbins = new int[p];
@@ -121,7 +127,7 @@ final class BinnedFeatures {
 
     /** Bin of row i in feature k. */
     int bin(int k, int i) {
-        if (col8[k] >= 0) return rows8[i * p8 + col8[k]] & 0xFF;
+        if (bins8[k] != null) return bins8[k][i] & 0xFF;
         if (bins16[k] != null) return bins16[k][i] & 0xFFFF;
         return bins32[k][i];
     }

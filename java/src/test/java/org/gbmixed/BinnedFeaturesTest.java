@@ -159,6 +159,7 @@ class BinnedFeaturesTest {
             BinnedFeatures s = one(v, 0, true);
             assertEquals(nb, s.nbins[0]);
             if (nb <= 256) assertEquals(0, s.col8[0]); else assertEquals(-1, s.col8[0]);
+            if (nb <= 256) assertNotNull(s.bins8[0]); else assertNull(s.bins8[0]);
             if (nb > 256 && nb <= 65_536) assertNotNull(s.bins16[0]); else assertNull(s.bins16[0]);
             if (nb > 65_536) assertNotNull(s.bins32[0]); else assertNull(s.bins32[0]);
             for (int i = 0; i < nb; i += 97) assertEquals(nb - 1 - i, s.bin(0, i), nb + " bins, row " + i);
