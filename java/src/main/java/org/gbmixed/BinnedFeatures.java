@@ -43,6 +43,9 @@ final class BinnedFeatures {
      * have no clusters (the covariates of G are one row per cluster).
      */
     boolean[] clusterLevel;
+    /** With cluster-level features: the cluster of every row, and the number of clusters (else null, 0). */
+    int[] clusterOf;
+    int nclusters;
 
     /** Marks the features whose bin is the same for all rows of each cluster. */
     void markClusterLevel(int[] cluster, int m) {
@@ -60,6 +63,8 @@ final class BinnedFeatures {
             any |= constant;
         }
         clusterLevel = any ? level : null;
+        clusterOf = any ? cluster : null;
+        nclusters = any ? m : 0;
     }
 
     BinnedFeatures(Features d, int maxBins, boolean exact, Parallel par) {

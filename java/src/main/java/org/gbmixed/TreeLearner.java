@@ -44,6 +44,10 @@ final class TreeLearner {
     /** Rows per block of a parallel histogram pass, and the most blocks (buffers of 3 x total doubles each). */
     private static final int BLOCK_ROWS = 16384, MAX_BLOCKS = 8;
     private final double[][] blockBufs = new double[MAX_BLOCKS - 1][];
+    /** {@link #sumClusters}: per cluster its slot in the node (valid where clusterStamp = stampMark); per slot a row and the sums. */
+    private int[] clusterSlot, clusterStamp, clusterRow;
+    private double[] clusterS, clusterW, clusterN;
+    private int stampMark, nodeClusters;
     /** Accumulated split gain per feature over all trees grown. */
     final double[] gain;
 
@@ -204,6 +208,9 @@ final class TreeLearner {
             if (bf.col8[k] >= 0 && !isClusterLevel(k)) feats8[nb8++] = k; else other[nOther++] = k;
         }
         for (int j = 0; j < nb8; j++) { off8[j] = 3 * bf.offset[feats8[j]]; col8[j] = bf.col8[feats8[j]]; }
+        boolean anyCluster = false;
+        for (int j = 0; j < nOther; j++) anyCluster |= isClusterLevel(other[j]);
+        if (anyCluster) sumClusters(lo, hi);
         boolean parallel = hi - lo >= PARALLEL_MIN_ROWS;
         Parallel p = parallel ? par : Parallel.SERIAL;
         // the byte features over fixed blocks of rows (by the row count alone, never the thread count), each into
@@ -216,7 +223,7 @@ final class TreeLearner {
                 buildRows(task == 0 ? hist.a : blockBuf(task - 1), n8, b0, b1);
             } else {
                 int k = other[task - blocks];
-                if (isClusterLevel(k)) buildClusterFeature(hist, k, lo, hi); else buildFeature(hist, k, lo, hi);
+                if (isClusterLevel(k)) buildClusterFeature(hist, k); else buildFeature(hist, k, lo, hi);
             }
         });
         if (blocks > 1) {
@@ -256,17 +263,46 @@ final class TreeLearner {
         }
     }
 
-    /** A cluster-level feature's histogram: the node's cluster weights, and the clusters per bin. */
-    private void buildClusterFeature(Hist hist, int k, int lo, int hi) {
+    /**
+     * The node's clusters (rows idx[lo, hi)), in order of their first row: their sums of S, of the cluster
+     * weights hc and of rows, and a row of each, into nodeClusters. A cluster-level feature has one bin per
+     * cluster, so its histogram then costs one update per cluster, not per row.
+     */
+    private void sumClusters(int lo, int hi) {
+        if (clusterSlot == null) {
+            int m = bf.nclusters;
+            clusterSlot = new int[m]; clusterStamp = new int[m]; clusterRow = new int[m];
+            clusterS = new double[m]; clusterW = new double[m]; clusterN = new double[m];
+        }
+        if (++stampMark == Integer.MAX_VALUE) { java.util.Arrays.fill(clusterStamp, 0); stampMark = 1; }
+        int nc = 0;
+        int[] of = bf.clusterOf;
+        for (int t = lo; t < hi; t++) {
+            int i = idx[t], c = of[i];
+            if (clusterStamp[c] != stampMark) {
+                clusterStamp[c] = stampMark;
+                clusterSlot[c] = nc;
+                clusterRow[nc] = i;
+                clusterS[nc] = 0; clusterW[nc] = 0; clusterN[nc] = 0;
+                nc++;
+            }
+            int s = clusterSlot[c];
+            clusterS[s] += pairs[2 * t]; clusterW[s] += hc[i]; clusterN[s] += 1;
+        }
+        nodeClusters = nc;
+    }
+
+    /** A cluster-level feature's histogram from the node's cluster sums: the cluster weights, the clusters per bin. */
+    private void buildClusterFeature(Hist hist, int k) {
         int off = bf.offset[k], nb = bf.nbins[k];
         double[] a = hist.a;
         int[] kc = hist.k;
         java.util.Arrays.fill(a, 3 * off, 3 * (off + nb), 0.0);
         java.util.Arrays.fill(kc, off, off + nb, 0);
-        for (int t = lo; t < hi; t++) {
-            int i = idx[t], bin = off + bf.bin(k, i), b = 3 * bin;
-            a[b] += pairs[2 * t]; a[b + 1] += hc[i]; a[b + 2] += 1;
-            if (firstOfCluster[i]) kc[bin]++;
+        for (int s = 0; s < nodeClusters; s++) {
+            int bin = off + bf.bin(k, clusterRow[s]), b = 3 * bin;
+            a[b] += clusterS[s]; a[b + 1] += clusterW[s]; a[b + 2] += clusterN[s];
+            kc[bin]++;
         }
     }
 
