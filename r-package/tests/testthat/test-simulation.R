@@ -28,7 +28,8 @@ test_that("trees beat a linear lmer on held-out rows when the mean is nonlinear"
 test_that("variance components within the honest oracle's bounds (G = [1 .3; .3 .5], sigma^2 = .25)", {
   # as in test-honest.R: truth -/+ 3 Monte-Carlo standard errors, plus up to 1.5 times the held-out squared error
   # of f-hat on the upper side (the honest estimates include the out-of-fold error of the mean).
-  # Measured: G11 1.09, G22 0.49, G12 0.36, sigma^2 0.305, mse_f 0.03
+  # Measured (engine d0ad6dd): G11 0.924, G22 0.556, G12 0.177, sigma^2 0.277, mse_f 0.0613 (near its bound
+  # 0.0625: an engine change that moves the boosting path can cross it; bench/README.md, issue 10)
   mse_f <- mean((predict(sim_fit, sim_new, type = "fixed") - sim_new$f)^2)
   expect_lt(mse_f, 0.0625)
   n <- nrow(sim_train)
@@ -45,6 +46,7 @@ test_that("variance components within the honest oracle's bounds (G = [1 .3; .3 
 })
 
 test_that("95% prediction intervals cover 93-97% of held-out rows of existing clusters", {
+  # measured 0.968 (engine d0ad6dd)
   pi <- predict(sim_fit, sim_test, interval = "prediction", level = 0.95)
   cover <- covers(pi, sim_test$y)
   expect_gte(cover, 0.93)

@@ -16,9 +16,11 @@ import java.util.List;
  * its rows; for two children only the smaller one is built, the larger is the parent minus it (histogram
  * subtraction), and a child that cannot split gets none. The rows' (g h, h) pairs are kept in node order next to
  * the row index (moved with it by each partition), so a histogram pass reads them sequentially and gathers only
- * each row's bins, one cache line of the row-major byte matrix ({@link BinnedFeatures#rows8}) for all byte
- * features. The byte features are split into groups built in parallel, the others one per task; every bin is
- * summed in row order by one thread, so results do not depend on the thread count.
+ * each row's bins, one stretch of the row-major byte matrix ({@link BinnedFeatures#rows8}) for all byte
+ * features. A large node's byte features are built over fixed blocks of its rows, each block into its own buffer,
+ * then summed in block order; the other features take one task each (a cluster-level one from the node's
+ * per-cluster sums). The blocks depend on the row count alone, and the partition of a split is stable, so results
+ * do not depend on the thread count.
  */
 final class TreeLearner {
     /** Nodes with fewer rows are built on the calling thread. */
@@ -44,7 +46,10 @@ final class TreeLearner {
     /** Rows per block of a parallel histogram pass, and the most blocks (buffers of 3 x total doubles each). */
     private static final int BLOCK_ROWS = 16384, MAX_BLOCKS = 8;
     private final double[][] blockBufs = new double[MAX_BLOCKS - 1][];
-    /** {@link #sumClusters}: per cluster its slot in the node (valid where clusterStamp = stampMark); per slot a row and the sums. */
+    /**
+     * {@link #sumClusters}: per cluster its slot in the node (valid where clusterStamp = stampMark); per slot a
+     * row of the cluster and the sums.
+     */
     private int[] clusterSlot, clusterStamp, clusterRow;
     private double[] clusterS, clusterW, clusterN;
     private int stampMark, nodeClusters;
