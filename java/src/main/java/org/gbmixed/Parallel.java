@@ -32,9 +32,7 @@ final class Parallel {
         }
         Range all = new Range(0, count, body);
         // nested (a task of this pool splitting its own work): fork/join within the pool, no blocking wait
-        if (Thread.currentThread() instanceof java.util.concurrent.ForkJoinWorkerThread
-                && ((java.util.concurrent.ForkJoinWorkerThread) Thread.currentThread()).getPool() == pool) all.invoke();
-        else pool.invoke(all);
+        if (java.util.concurrent.ForkJoinTask.getPool() == pool) all.invoke(); else pool.invoke(all);
     }
 
     private static final class Range extends RecursiveAction {

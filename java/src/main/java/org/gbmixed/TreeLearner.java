@@ -206,15 +206,15 @@ final class TreeLearner {
     /** The same for every feature, or (clusterOnly) for the cluster-level ones only. */
     private void build(Hist hist, int lo, int hi, boolean clusterOnly) {
         if (nodeWeights != null) nodeWeights.compute(idx, lo, hi, hc, firstOfCluster);
-        // byte features (row-major, in groups) and the others (one task each)
+        // byte features (row-major, in row blocks below) and the others (one task each)
         int nb8 = 0, nOther = 0;
+        boolean anyCluster = false;
         for (int k = 0; k < bf.p; k++) {
             if ((use != null && !use[k]) || (clusterOnly && !isClusterLevel(k))) continue;
-            if (bf.col8[k] >= 0 && !isClusterLevel(k)) feats8[nb8++] = k; else other[nOther++] = k;
+            if (isClusterLevel(k)) { other[nOther++] = k; anyCluster = true; }
+            else if (bf.col8[k] >= 0) { off8[nb8] = 3 * bf.offset[k]; col8[nb8] = bf.col8[k]; feats8[nb8++] = k; }
+            else other[nOther++] = k;
         }
-        for (int j = 0; j < nb8; j++) { off8[j] = 3 * bf.offset[feats8[j]]; col8[j] = bf.col8[feats8[j]]; }
-        boolean anyCluster = false;
-        for (int j = 0; j < nOther; j++) anyCluster |= isClusterLevel(other[j]);
         if (anyCluster) sumClusters(lo, hi);
         boolean parallel = hi - lo >= PARALLEL_MIN_ROWS;
         Parallel p = parallel ? par : Parallel.SERIAL;
@@ -487,7 +487,7 @@ final class TreeLearner {
             int nl = 0, nr = 0;
             for (int t = lo; t < hi; t++) {
                 int i = idx[t], b = bf.bin(f, i);
-                boolean goLeft = set != null ? (set[b >> 6] & (1L << (b & 63))) != 0 : b == missing ? missLeft : b <= bin;
+                boolean goLeft = goesLeft(b, bin, set, missing, missLeft);
                 if (goLeft) {
                     int u = lo + nl++;
                     idx[u] = i; pairs[2 * u] = pairs[2 * t]; pairs[2 * u + 1] = pairs[2 * t + 1];
@@ -506,7 +506,7 @@ final class TreeLearner {
             int c = 0;
             for (int t = from[blk]; t < from[blk + 1]; t++) {
                 int b = bf.bin(f, idx[t]);
-                boolean goLeft = set != null ? (set[b >> 6] & (1L << (b & 63))) != 0 : b == missing ? missLeft : b <= bin;
+                boolean goLeft = goesLeft(b, bin, set, missing, missLeft);
                 side[t] = goLeft;
                 if (goLeft) c++;
             }
@@ -532,6 +532,11 @@ final class TreeLearner {
             System.arraycopy(pairsTmp, 2 * a, pairs, 2 * a, 2 * len);
         });
         return nl;
+    }
+
+    /** Whether bin b goes left: in the factor split's set, or (numeric) b <= bin, the missing bin by missLeft. */
+    private static boolean goesLeft(int b, int bin, long[] set, int missing, boolean missLeft) {
+        return set != null ? (set[b >> 6] & (1L << (b & 63))) != 0 : b == missing ? missLeft : b <= bin;
     }
 
     private static double gain(double sL, double wL, double sR, double wR, double parent) {
