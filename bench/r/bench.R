@@ -88,7 +88,7 @@ if (part == "base" && impl == "gbm") {
   fit <- NULL
   ctl <- gbmixed_control(nrounds = rounds, learning_rate = 1, learner = "linear", seed = 1, progress = FALSE)
   t <- elapsed(fit <- gbmixed(y ~ . + (1 | id), d, control = ctl))
-  emit("learner=linear lr=1", t, rounds, sprintf("logLik=%.4f sigma=%.4f", as.numeric(logLik(fit)), sigma(fit)))
+  emit("learner=linear lr=1", t, fit$nrounds, sprintf("logLik=%.4f sigma=%.4f", as.numeric(logLik(fit)), sigma(fit)))
 } else if (part == "linear" && impl == "lmer") {
   suppressPackageStartupMessages(library(lme4))
   f <- as.formula(paste("y ~", paste(xs, collapse = " + "), "+ (1 | id)"))

@@ -456,21 +456,47 @@ linear_design <- function(frame) {
   X
 }
 
-# learner = "linear" needs a full-rank expanded design; name the aliased columns otherwise.
+# learner = "linear" needs a full-rank expanded design; name the aliased columns otherwise. A column is aliased
+# when it keeps less than 1e-5 of its norm after the columns before it: the engine's own test (its Cholesky
+# pivot below 1e-10 of the diagonal), so that every design the engine would refuse is refused here, with the
+# column's name. qr(X, tol = 1e-5) decides; it costs n p^2 with a copy of X, so a cross-product screens first:
+# the Cholesky factor of the cross-product scaled to unit diagonal holds, on its diagonal, each column's share
+# of its norm left after the columns before it (qr's |R_jj| / |x_j| without pivoting). When every share is
+# above 1e-3 the design has full rank by a wide margin (the cross-product's rounding, about 1e-13 of a share
+# squared, cannot move a share across 1e-5), and the QR is not needed.
 check_linear_design <- function(frame) {
+  if (design_well_conditioned(frame)) return(invisible(linear_design_names(frame$features)))
   X <- linear_design(frame)
-  qrx <- qr(X, tol = 1e-7)
+  qrx <- qr(X, tol = 1e-5)
   if (qrx$rank < ncol(X)) {
     aliased <- colnames(X)[qrx$pivot[seq.int(qrx$rank + 1L, ncol(X))]]
     stop_arg(
-      "the design of learner = \"linear\" is singular (rank ", qrx$rank, " < ", ncol(X), " columns): ",
+      "the design of learner = \"linear\" is singular or nearly so (rank ", qrx$rank, " < ", ncol(X), " columns): ",
       paste0("`", aliased, "`", collapse = ", "),
-      if (length(aliased) == 1L) " is constant or a linear combination of the other columns"
-      else " are constant or linear combinations of the other columns",
+      if (length(aliased) == 1L) " is constant or (nearly) a linear combination of the other columns"
+      else " are constant or (nearly) linear combinations of the other columns",
       ". Drop or recode them, or use learner = \"tree\"."
     )
   }
   invisible(colnames(X))
+}
+
+# The screen of check_linear_design(): TRUE when every column of the expanded design keeps more than 1e-3 of its
+# norm after the columns before it. Numeric-only designs skip building X (the cross-product from x's own).
+design_well_conditioned <- function(frame) {
+  numeric_only <- all(vapply(frame$features, function(f) f$type != "factor" || length(f$levels) < 2L, TRUE))
+  A <- if (numeric_only) {
+    x <- frame$x
+    s <- colSums(x)
+    rbind(c(nrow(x), s), cbind(s, crossprod(x)))
+  } else {
+    crossprod(linear_design(frame))
+  }
+  d <- diag(A)
+  if (!all(is.finite(A)) || any(d <= 0)) return(FALSE)
+  A <- A / sqrt(outer(d, d))
+  R <- tryCatch(chol(A), error = function(e) NULL)
+  !is.null(R) && all(diag(R) > 1e-3)
 }
 
 `%||%` <- function(a, b) if (is.null(a)) b else a

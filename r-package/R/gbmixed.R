@@ -471,6 +471,7 @@ fit_gbmixed_frames <- function(prep, train, valid, control, seed, call, warn_int
   fit <- new_gbmixed(model, parsed, known, control, seed, call)
   fit$rounds_run <- jcall(model, "I", "roundsRun")
   fit$stopped_early <- jcall(booster, "Z", "stoppedEarly")
+  fit$converged <- jcall(booster, "Z", "converged")
   if (!is.null(train$treat)) fit$cate_stop_round <- jcall(booster, "I", "cateStopRound")
   fit$interrupted <- run$interrupted
   if (!is.null(valid)) {
@@ -556,6 +557,7 @@ make_config <- function(control, seed, nclusters) {
   b <- set(b, "maxDepthCate", jarg_int1(control$max_depth_cate %||% control$max_depth))
   b <- set(b, "learnerCate", control$learner_cate %||% control$learner)
   b <- set(b, "cateStoppingRounds", jarg_int1(control$cate_stopping_rounds %||% 50L))
+  b <- set(b, "tol", as.double(control$tol %||% 1e-8))
   jcall(b, .java_class$config, "build")
 }
 

@@ -490,12 +490,13 @@ print.summary.gbmixed <- function(x, digits = max(3L, getOption("digits") - 3L),
 rounds_info <- function(object) {
   run <- object$rounds_run %||% object$nrounds
   valid <- object$valid_loss
-  if (is.null(valid) && !isTRUE(object$interrupted)) return(NULL)
+  if (is.null(valid) && !isTRUE(object$interrupted) && !isTRUE(object$converged)) return(NULL)
   kept <- object$nrounds
   list(
     run = run, kept = kept, planned = object$control$nrounds, best = object$best_round,
     early_stopping = object$control$early_stopping_rounds, stopped_early = isTRUE(object$stopped_early),
-    interrupted = isTRUE(object$interrupted),
+    interrupted = isTRUE(object$interrupted), converged = isTRUE(object$converged),
+    tol = object$control$tol %||% 1e-8,
     train = object$loss[kept + 1L] / object$nobs,
     metric = object$control$early_stopping_metric %||% "nll",
     valid = if (!is.null(valid)) valid[kept + 1L] / object$validation$nobs,
@@ -509,6 +510,8 @@ rounds_lines <- function(r, digits) {
   fmt <- function(v) format(v, digits = digits + 2L)
   how <- if (r$interrupted) " (interrupted)" else if (r$stopped_early) {
     paste0(" (stopped early: ", r$early_stopping, " rounds without improvement)")
+  } else if (r$converged) {
+    paste0(" (converged: the last round moved no parameter by more than tol = ", format(r$tol), ")")
   } else ""
   out <- paste0(" Rounds: ", r$run, " of ", r$planned, " run", how)
   if (!is.null(r$valid)) {

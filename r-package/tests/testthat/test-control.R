@@ -12,6 +12,7 @@ test_that("gbmixed_control() has the documented defaults", {
   expect_null(ctl$early_stopping_rounds)
   expect_identical(ctl$validation, 0)
   expect_false(ctl$exact_splits)
+  expect_identical(ctl$tol, 1e-8)
   expect_identical(gbmixed_control(learner = "linear")$learner, "linear")
   expect_output(print(ctl), "learning_rate")
 })
@@ -58,6 +59,10 @@ test_that("every bad control value is refused with a message naming the argument
   expect_error(gbmixed_control(verbose = NA), "`verbose` must be TRUE or FALSE")
   expect_error(gbmixed_control(progress = "yes"), "`progress` must be TRUE or FALSE")
   expect_error(gbmixed_control(exact_splits = 1), "`exact_splits` must be TRUE or FALSE")
+  expect_error(gbmixed_control(tol = -1e-8), "`tol` must be a single number in \\[0, 1\\)")
+  expect_error(gbmixed_control(tol = 1), "`tol`")
+  expect_error(gbmixed_control(tol = NA_real_), "`tol`")
+  expect_identical(gbmixed_control(tol = 0)$tol, 0)
 })
 
 test_that("a plain list is accepted as control and validated", {

@@ -72,6 +72,10 @@ test_that("validation, subsample and colsample reach the engine", {
   expect_s3_class(fit_small(subsample = 0.5, colsample = 0.5), "gbmixed")
 })
 
+lin_frame <- function(formula, d) {
+  gbmixed:::prepare_gbmixed(formula, d, ~1, ~1, NULL, NULL, quick_control(learner = "linear"))$frame
+}
+
 test_that("a singular design for the linear learner names the aliased columns", {
   d <- small
   d$const <- 3
@@ -84,6 +88,25 @@ test_that("a singular design for the linear learner names the aliased columns", 
     gbmixed(y ~ x1 + const + (1 | id), d, control = quick_control(learner = "linear")),
     "singular.*`const` is constant"
   )
+  # nearly aliased: x1n keeps about 1e-4 of its norm after the intercept and x1, x1m about 1e-6. The
+  # cross-product screen passes both on to the QR, which accepts x1n (so does the engine) and refuses x1m
+  # (as the engine would, but naming it)
+  set.seed(3)
+  e <- stats::rnorm(nrow(d))
+  d$x1n <- d$x1 + 1e-4 * sqrt(mean(d$x1^2)) * e
+  d$x1m <- d$x1 + 1e-6 * sqrt(mean(d$x1^2)) * e
+  expect_false(gbmixed:::design_well_conditioned(lin_frame(y ~ x1 + x1n + (1 | id), d)))
+  expect_s3_class(gbmixed(y ~ x1 + x1n + (1 | id), d, control = quick_control(learner = "linear")), "gbmixed")
+  expect_error(gbmixed(y ~ x1 + x1m + (1 | id), d, control = quick_control(learner = "linear")),
+               "singular or nearly so.*`x1m` is constant or \\(nearly\\) a linear combination")
+  # a factor whose dummies add up to the intercept with another's: g2 is g recoded
+  d$g <- factor(rep(c("a", "b", "c", "d"), length.out = nrow(d)))
+  d$g2 <- factor(ifelse(d$g %in% c("a", "b"), "ab", "cd"))
+  expect_error(
+    gbmixed(y ~ x1 + g + g2 + (1 | id), d, control = quick_control(learner = "linear")),
+    "singular.*`g2cd`"
+  )
+  expect_true(gbmixed:::design_well_conditioned(lin_frame(y ~ x1 + g + (1 | id), d)))
   # a constant covariate is fine for trees
   fit <- gbmixed(y ~ x1 + const + (1 | id), d, control = quick_control())
   expect_s3_class(fit, "gbmixed")

@@ -52,6 +52,30 @@ test_that("linear learner with full G matches lmer(Reaction ~ Days + (Days | Sub
   expect_equal(fitted(r$fit), unname(fitted(r$fm)), tolerance = 1e-6)
 })
 
+test_that("the linear learner stops at convergence, where lmer stops, and says so", {
+  # linear_ml allows 3000 rounds; the convergence stop (tol = 1e-8) ends the fit at lmer's estimates long before
+  fit <- gbmixed(Reaction ~ Days + (Days | Subject), sleep, control = linear_ml)
+  expect_true(fit$converged)
+  expect_lt(fit$nrounds, 100L)
+  expect_identical(fit$rounds_run, fit$nrounds)
+  expect_length(fit$loss, fit$nrounds + 1L)
+  expect_output(print(fit), paste0("Rounds: ", fit$nrounds, " of 3000 run \\(converged: the last round moved no ",
+                                   "parameter by more than tol = 1e-08\\)"))
+  # tol = 0 runs every round and reaches the same fit
+  all <- gbmixed(Reaction ~ Days + (Days | Subject), sleep,
+                 control = gbmixed_control(learner = "linear", learning_rate = 1, nrounds = 300, tol = 0, seed = 1,
+                                           progress = FALSE))
+  expect_false(all$converged)
+  expect_identical(all$nrounds, 300L)
+  expect_equal(VarCorr(fit)$Subject, VarCorr(all)$Subject, tolerance = 1e-6)
+  expect_equal(as.numeric(logLik(fit)), as.numeric(logLik(all)), tolerance = 1e-8)
+  # trees do not stop on it
+  tr <- gbmixed(Reaction ~ Days + (1 | Subject), sleep,
+                control = gbmixed_control(nrounds = 40, learning_rate = 0.1, min_leaf = 10, seed = 1, progress = FALSE))
+  expect_false(tr$converged)
+  expect_identical(tr$nrounds, 40L)
+})
+
 test_that("linear learner with a random intercept matches lmer(Reaction ~ Days + (1 | Subject))", {
   expect_matches_lmer(Reaction ~ Days + (1 | Subject), q = 1L, df = 4L)
 })

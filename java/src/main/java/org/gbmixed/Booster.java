@@ -66,6 +66,13 @@ public final class Booster {
     private Model best, initial;
     private double[][] bestBuf;
     private boolean stopped;
+    // convergence (cfg.tol > 0): the last round moved no parameter by more than tol on its scale; the state
+    // before the round, and the scales: sd(y) for f, 1 for log R and the log diagonals of L, a start sd for the
+    // off-diagonals of L
+    private boolean converged;
+    private double[] prevF, prevRho, prevTheta;
+    private final double ySd;
+    private final double[] thetaUnit;
     // the treatment part's own stopping (watchTau)
     private double tauCum, tauBest;
     private int tauBestRound, tauStopRound;
@@ -136,6 +143,9 @@ public final class Booster {
             }
             thetaEns[t] = new Ensemble(d.cov.nlevels.clone(), th0[t], lo, hi);
         }
+        ySd = Math.sqrt(v);
+        thetaUnit = new double[np];
+        for (int t = 0; t < np; t++) thetaUnit[t] = lc.row[t] == lc.col[t] ? 1 : Math.sqrt(scale[lc.row[t]]);
         setConstantParts();
         steps = dispBoosted || covBoosted ? new VarianceSteps(this) : null;
         // the constant-variance LMM with constant levels: EM for G and sigma^2, with Newton steps for the levels of
@@ -293,7 +303,8 @@ public final class Booster {
     public int iterate(int k) {
         if (k < 0) throw new IllegalArgumentException("rounds = " + k + ": must be >= 0");
         int stop = (int) Math.min((long) rounds + k, cfg.nrounds);
-        while (rounds < stop && !stopped) {
+        while (rounds < stop && !stopped && !converged) {
+            if (cfg.tol > 0) keepState();
             round();
             rounds++;
             checkpoint();
@@ -302,6 +313,7 @@ public final class Booster {
                 validLoss = Arrays.copyOf(validLoss, loss.length);
             }
             loss[rounds] = nll;
+            if (cfg.tol > 0 && change() <= cfg.tol) converged = true;
             if (validation != null) {
                 double v = validation.loss();
                 validLoss[rounds] = v;
@@ -314,6 +326,24 @@ public final class Booster {
             }
         }
         return rounds;
+    }
+
+    private void keepState() {
+        if (prevF == null) { prevF = new double[d.n]; prevRho = new double[d.n]; prevTheta = new double[theta.length]; }
+        System.arraycopy(f, 0, prevF, 0, d.n);
+        System.arraycopy(rho, 0, prevRho, 0, d.n);
+        System.arraycopy(theta, 0, prevTheta, 0, theta.length);
+    }
+
+    /** The largest move of the last round: of f in units of sd(y), of log R, of theta in its units. */
+    private double change() {
+        double c = 0;
+        for (int j = 0; j < d.n; j++) {
+            c = Math.max(c, Math.abs(f[j] - prevF[j]) / ySd);
+            c = Math.max(c, Math.abs(rho[j] - prevRho[j]));
+        }
+        for (int k = 0; k < theta.length; k++) c = Math.max(c, Math.abs(theta[k] - prevTheta[k]) / thetaUnit[k % np]);
+        return Double.isNaN(c) ? Double.POSITIVE_INFINITY : c;
     }
 
     private void round() {
@@ -366,7 +396,10 @@ public final class Booster {
     /** The round after which the treatment part's shape stopped learning (0: it did not stop). */
     public int cateStopRound() { return tauStopRound; }
 
-    public boolean finished() { return rounds >= cfg.nrounds || stopped; }
+    public boolean finished() { return rounds >= cfg.nrounds || stopped || converged; }
+
+    /** True when the last round moved no fitted value or variance parameter by more than tol (boosting stops there). */
+    public boolean converged() { return converged; }
 
     /** True when early stopping ended the fit before nrounds. */
     public boolean stoppedEarly() { return stopped; }

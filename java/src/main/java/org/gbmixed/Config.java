@@ -35,6 +35,8 @@ public final class Config {
     final double learningRateCate;
     final int maxDepthCate;
     final Learner learnerCate;
+    /** Convergence: boosting stops once a round moves no fitted value or variance parameter by more than tol (0 = never). */
+    final double tol;
 
     /** This configuration with another thread count (the replicates of a bootstrap run one thread each). */
     Config withThreads(int t) {
@@ -50,7 +52,7 @@ public final class Config {
         colsample = o.colsample; splineDf = o.splineDf; splineKnots = o.splineKnots; newton = o.newton;
         clusterSplits = o.clusterSplits; cateStoppingRounds = o.cateStoppingRounds; stoppingMetric = o.stoppingMetric;
         minLeafClusters = o.minLeafClusters; learningRateCate = o.learningRateCate; maxDepthCate = o.maxDepthCate;
-        learnerCate = o.learnerCate;
+        learnerCate = o.learnerCate; tol = o.tol;
     }
 
     private Config(Builder b) {
@@ -83,6 +85,7 @@ public final class Config {
         learningRateCate = Double.isNaN(b.learningRateCate) ? b.learningRate : b.learningRateCate;
         maxDepthCate = b.maxDepthCate > 0 ? b.maxDepthCate : b.maxDepth;
         learnerCate = b.learnerCateKind;
+        tol = b.tol;
     }
 
     public int nrounds() { return nrounds; }
@@ -109,6 +112,7 @@ public final class Config {
     public boolean newton() { return newton; }
     public boolean clusterSplits() { return clusterSplits; }
     public int cateStoppingRounds() { return cateStoppingRounds; }
+    public double tol() { return tol; }
     public String earlyStoppingMetric() { return METRICS[stoppingMetric]; }
     static final String[] METRICS = {"nll", "rowwise", "mse"};
     public int minLeafClusters() { return minLeafClusters; }
@@ -141,6 +145,7 @@ public final class Config {
         private boolean newton = true;
         private boolean clusterSplits = false;
         private int cateStoppingRounds = 50;
+        private double tol = 1e-8;
         private String stoppingMetricName = "mse";
         private int stoppingMetric;
         private int minLeafClusters = 1;
@@ -199,6 +204,13 @@ public final class Config {
          */
         public Builder cateStoppingRounds(int v) { cateStoppingRounds = v; return this; }
         /**
+         * Convergence tolerance: boosting stops (converged) after a round that moves no fitted mean by more than
+         * tol sd(y), no log residual variance and no log-Cholesky entry of G by more than tol (on the scale of the
+         * start's sd for an off-diagonal). Default 1e-8; 0 = never. A tree round moves f by far more; the linear
+         * learner with learning rate 1 reaches it within a few rounds, as an optimiser would.
+         */
+        public Builder tol(double v) { tol = v; return this; }
+        /**
          * The loss early stopping watches on the held-out clusters: "nll" their joint marginal NLL, "rowwise" the
          * row-wise score (each row under its marginal normal), "mse" the squared error of the population-level
          * predictions f(x) (as RMSE judges predictions for new clusters).
@@ -232,6 +244,7 @@ public final class Config {
             stoppingMetric = java.util.Arrays.asList(METRICS).indexOf(stoppingMetricName);
             if (stoppingMetric < 0)
                 throw bad("early_stopping_metric", "\"" + stoppingMetricName + "\"", "must be \"nll\", \"rowwise\" or \"mse\"");
+            if (!(tol >= 0 && tol < 1)) throw bad("tol", tol, "must be in [0, 1) (0 = never stop on convergence)");
             if (cateStoppingRounds < 0) throw bad("cate_stopping_rounds", cateStoppingRounds, "must be >= 0 (0 = never)");
             if (minLeafClusters < 1) throw bad("min_leaf_clusters", minLeafClusters, "must be >= 1");
             if (minLeafCov < 1) throw bad("min_leaf_cov", minLeafCov, "must be >= 1");

@@ -83,15 +83,22 @@ public final class BenchMain {
             return k % 2 == 1 ? s[k / 2] : (s[k / 2 - 1] + s[k / 2]) / 2;
         }
         void record(int rounds, java.util.function.IntConsumer round) {
-            this.rounds = rounds;
-            each = new double[rounds];
+            record(rounds, round, () -> false);
+        }
+
+        /** The same, stopping early once {@code done} says so (a booster that converged): rounds = those run. */
+        void record(int rounds, java.util.function.IntConsumer round, java.util.function.BooleanSupplier done) {
+            double[] all = new double[rounds];
             jdk.jfr.Recording jfr = startJfr();
-            for (int r = 0; r < rounds; r++) {
+            int r = 0;
+            for (; r < rounds && !done.getAsBoolean(); r++) {
                 double t = now();
                 round.accept(r);
-                each[r] = now() - t;
+                all[r] = now() - t;
             }
             stopJfr(jfr);
+            this.rounds = rounds = Math.max(r, 1);
+            each = java.util.Arrays.copyOf(all, rounds);
             if (Boolean.getBoolean("bench.rounds")) {   // -Dbench.rounds=true: every round's time on stderr
                 StringBuilder sb = new StringBuilder("rounds:");
                 for (double v : each) sb.append(String.format(" %.4f", v));
@@ -99,7 +106,7 @@ public final class BenchMain {
             }
             round1 = each[0];
             rest = 0;
-            for (int r = 1; r < rounds; r++) rest += each[r];
+            for (int k = 1; k < rounds; k++) rest += each[k];
             others = cpu.othersPercent();
         }
     }
@@ -135,7 +142,7 @@ public final class BenchMain {
     }
 
     private static Clock iterate(Booster b, int rounds, Clock c) {
-        c.record(rounds, r -> b.iterate(1));
+        c.record(rounds, r -> b.iterate(1), b::finished);
         return c;
     }
 
@@ -226,7 +233,8 @@ public final class BenchMain {
         double fin = loss[loss.length - 1];
         int conv = loss.length - 1;
         while (conv > 0 && Math.abs(loss[conv - 1] - fin) < 1e-6) conv--;
-        emit("linear", "java", "gbmixed", "learner=linear lr=1", n, rounds, c, hw,
+        // the fit stops at convergence (Config.tol): the rounds column holds the rounds run
+        emit("linear", "java", "gbmixed", "learner=linear lr=1", n, c.rounds, c, hw,
                 String.format("logLik=%.4f conv_round=%d (|nll-final|<1e-6) sigma=%.4f G=%.4f", mod.logLik(), conv,
                         Math.sqrt(mod.sigma2()), mod.covariance()[0]));
     }

@@ -182,8 +182,10 @@ public final class Report {
                             r.rounds == 0 ? "–" : Integer.toString(r.rounds), sec(r.setup), sec(r.steady), sec(r.total),
                             Double.isNaN(r.peak) ? "–" : f(r.peak, 0) + " / " + f(r.live, 0), others(r), r.note);
         p("");
-        p("*conv_round*: the first round after which the training NLL stays within 1e-6 of its final value; gbmixed");
-        p("reaches lmer's ML log-likelihood there, so its time to converge is setup + conv_round x s/round:");
+        p("*rounds*: gbmixed's rounds run, up to its convergence stop (gbmixed_control(tol = 1e-8): no fitted value or");
+        p("variance parameter moved by more than 1e-8). *conv_round*: the first round after which the training NLL");
+        p("stays within 1e-6 of its final value; gbmixed reaches lmer's ML log-likelihood there, so its time to get");
+        p("there is setup + conv_round x s/round:");
         p("");
         p("| N | gbmixed (Java) time to converge s | gbmixed (R) total s | lmer total s | lmer / gbmixed (R) |");
         p("|---|---:|---:|---:|---:|");
@@ -365,7 +367,7 @@ public final class Report {
         // 5. linear learner at 1e6: at most half of lmer's time, the same log-likelihood to 4 decimals
         Row lj = find("linear", "R", "gbmixed", "", 1_000_000), ll = find("linear", "R", "lmer", "", 1_000_000);
         double lr = lj == null || ll == null ? Double.NaN : lj.total / ll.total;
-        target("linear learner at 1e6 x 20 vs lmer, time (R route, 50 rounds)",
+        target("linear learner at 1e6 x 20 vs lmer, time (R route, to convergence)",
                 lj == null || ll == null ? "–" : sec(lj.total) + " vs " + sec(ll.total) + " s", lr,
                 "gbmixed / lmer <= 0.5", lr <= 0.5);
         String a = lj == null ? null : logLik(lj.note), b = ll == null ? null : logLik(ll.note);
