@@ -336,7 +336,18 @@ nobs.gbmixed <- function(object, ...) {
 #' @param digits number of significant digits.
 #' @param top number of covariates to list by importance, per part.
 #' @param ... not used.
-#' @return `print()` returns `x` invisibly; `summary()` an object of class `"summary.gbmixed"`.
+#' @return `print()` returns `x` invisibly; `summary()` an object of class `"summary.gbmixed"`. Its parts
+#'   for a report are data frames that [knitr::kable()] prints as they are:
+#'   \describe{
+#'     \item{`varcomp`}{the variance components: `group`, `term` (a random effect, a pair of them, or
+#'       `Residual`), `variance` (a covariance for a pair), `sd`, `corr` (for a pair), `averaged` (`TRUE`
+#'       where the value is an average of a boosted variance function over the data).}
+#'     \item{`spread`}{one row per boosted variance function entry, \eqn{R(x)} over the training rows and
+#'       each entry of \eqn{G(w)} over the training clusters: `part`, `term`, `min`, `q10`, `median`, `q90`,
+#'       `max` (`NULL` when both parts are constant).}
+#'     \item{`top_features`}{the `top` most important covariates of each boosted part: `part`, `feature`,
+#'       `importance` (the part's share).}
+#'   }
 #' @export
 #' @examples
 #' fit <- gbmixed(Reaction ~ Days + (Days | Subject), lme4::sleepstudy,
@@ -431,8 +442,66 @@ summary.gbmixed <- function(object, top = 10L, ...) {
     importance_disp = top_of(object$importance_disp),
     importance_cov = top_of(object$importance_cov),
     coefficients = object$coefficients,
-    seed = object$seed
+    seed = object$seed,
+    varcomp = varcomp_table(object),
+    spread = spread_table(disp_spread, cov_spread),
+    top_features = top_features_table(list(mean = top_of(object$importance), disp = top_of(object$importance_disp),
+                                           cov = top_of(object$importance_cov)))
   ), class = "summary.gbmixed")
+}
+
+# summary()$varcomp: G's entries and the residual variance as one data frame.
+varcomp_table <- function(object) {
+  vc <- VarCorr.gbmixed(object)
+  G <- vc[[1L]]
+  sds <- sqrt(diag(G))
+  nm <- rownames(G)
+  # as lme4's as.data.frame(VarCorr()): the variances, then the covariances of each pair
+  rows <- list(data.frame(term = nm, variance = diag(G), sd = sds, corr = NA_real_))
+  for (a in seq_along(nm)) {
+    for (b in seq_len(a - 1L)) {
+      r <- if (sds[a] > 0 && sds[b] > 0) G[a, b] / (sds[a] * sds[b]) else NA_real_
+      rows[[length(rows) + 1L]] <- data.frame(term = paste0(nm[b], " x ", nm[a]), variance = G[a, b], sd = NA_real_,
+                                              corr = r)
+    }
+  }
+  sc <- attr(vc, "sc")
+  out <- rbind(data.frame(group = object$group, do.call(rbind, rows)),
+               data.frame(group = "Residual", term = "Residual", variance = sc^2, sd = sc, corr = NA_real_))
+  out$averaged <- c(rep(!is.null(object$cov), nrow(out) - 1L), !is.null(object$disp))
+  rownames(out) <- NULL
+  out
+}
+
+# summary()$spread: the quantiles of the boosted variance functions as one data frame (NULL if none).
+spread_table <- function(disp_spread, cov_spread) {
+  cols <- c("min", "q10", "median", "q90", "max")
+  rows <- list()
+  if (!is.null(disp_spread)) {
+    rows[[1L]] <- data.frame(part = "R(x)", term = "Residual", t(stats::setNames(unname(disp_spread), cols)))
+  }
+  if (!is.null(cov_spread)) {
+    m <- unname(cov_spread)
+    colnames(m) <- cols
+    rows[[length(rows) + 1L]] <- data.frame(part = "G(w)", term = rownames(cov_spread), m)
+  }
+  if (!length(rows)) return(NULL)
+  out <- do.call(rbind, rows)
+  rownames(out) <- NULL
+  out
+}
+
+# summary()$top_features: part, feature, importance.
+top_features_table <- function(parts) {
+  rows <- lapply(names(parts), function(p) {
+    imp <- parts[[p]]
+    if (!length(imp)) return(NULL)
+    data.frame(part = p, feature = names(imp), importance = unname(imp))
+  })
+  out <- do.call(rbind, rows)
+  if (is.null(out)) out <- data.frame(part = character(0), feature = character(0), importance = numeric(0))
+  rownames(out) <- NULL
+  out
 }
 
 #' @rdname print.gbmixed

@@ -16,16 +16,21 @@
 #'   \item{`"effects"`}{[partial_dependence()] curves (exact smooths for component-wise learners) of the
 #'     covariates of each boosted part, one panel per covariate and part (for \eqn{G(w)} with several random
 #'     effects, one per covariate and log-variance), with a rug of the training values.}
+#'   \item{`"ranef"`}{a caterpillar plot of the BLUPs (as lme4's `dotplot(ranef(fit, condVar = TRUE))`): one
+#'     panel per random effect, the clusters sorted by their BLUP, each with its `level` interval from the
+#'     conditional variance (see [ranef.gbmixed()]).}
 #' }
 #'
 #' @param x a fitted `"gbmixed"` object.
-#' @param which one or more of `"loss"`, `"importance"`, `"variance"`, `"effects"`; each is one figure.
+#' @param which one or more of `"loss"`, `"importance"`, `"variance"`, `"effects"`, `"ranef"`; each is one
+#'   figure.
 #' @param part the parts shown by `"importance"`, `"variance"` and `"effects"`: any of `"mean"`, `"disp"`,
 #'   `"cov"`, `"cate"` (the treatment-effect part); `NULL` for every boosted part.
 #' @param vars `NULL`, or the covariates shown by `"effects"` (and by `"variance"`); by default the
 #'   `max_vars` most important covariates of each part.
 #' @param max_vars maximum number of covariates per part in `"effects"` (and, capped at 2, in `"variance"`).
 #' @param n grid size of the effect curves.
+#' @param level coverage of the intervals of the caterpillar plot (`"ranef"`).
 #' @param ask `TRUE` to wait for a key before each new figure (the default on an interactive device when
 #'   several figures are drawn).
 #' @param ... further graphical parameters passed to the plotting functions (e.g. `col`).
@@ -39,8 +44,9 @@
 #' plot(fit, which = "loss")
 #' plot(fit, which = "effects")
 plot.gbmixed <- function(x, which = c("loss", "importance", "variance", "effects"), part = NULL,
-                         vars = NULL, max_vars = 6L, n = 50L, ask = NULL, ...) {
-  which <- match.arg(which, several.ok = TRUE)
+                         vars = NULL, max_vars = 6L, n = 50L, ask = NULL, level = 0.95, ...) {
+  which <- match.arg(which, c("loss", "importance", "variance", "effects", "ranef"), several.ok = TRUE)
+  check_number(level, "level", lower = 0, upper = 1, lower_open = TRUE, upper_open = TRUE)
   check_whole(max_vars, "max_vars", min = 1)
   parts <- plot_parts(x, part)
   if (is.null(ask)) ask <- length(which) > 1L && grDevices::dev.interactive()
@@ -53,7 +59,8 @@ plot.gbmixed <- function(x, which = c("loss", "importance", "variance", "effects
       loss = plot_loss(x, ...),
       importance = plot_importance(x, parts, ...),
       variance = plot_variance(x, parts, vars, max_vars, ...),
-      effects = plot_effects(x, parts, vars, max_vars, n, ...)
+      effects = plot_effects(x, parts, vars, max_vars, n, ...),
+      ranef = plot_ranef(x, level, ...)
     )
   }
   invisible(x)
@@ -128,6 +135,34 @@ plot_loss <- function(x, ...) {
     leg <- add_leg(leg, paste0("round used (", best, ")"), "grey40", 2, 1)
   }
   graphics::legend("topright", leg$txt, col = leg$col, lty = leg$lty, lwd = leg$lwd, bty = "n", cex = 0.85)
+  invisible()
+}
+
+# ---- ranef: caterpillar plot ----
+
+plot_ranef <- function(x, level, ...) {
+  b <- x$ranef
+  pv <- x$ranef_cov
+  q <- ncol(b)
+  m <- nrow(b)
+  zq <- stats::qnorm(1 - (1 - level) / 2)
+  labels <- m <= 60L
+  old <- graphics::par(mfrow = c(1L, q), mar = c(4, if (labels) 6 else 3, 2.5, 1), mgp = c(2.2, 0.7, 0))
+  on.exit(graphics::par(old))
+  for (k in seq_len(q)) {
+    se <- sqrt(pmax(0, pv[k, k, ]))
+    o <- order(b[, k])
+    est <- b[o, k]
+    lo <- est - zq * se[o]
+    hi <- est + zq * se[o]
+    graphics::plot(est, seq_len(m), xlim = range(lo, hi, 0), ylim = c(0.5, m + 0.5), pch = 19, cex = 0.6,
+                   yaxt = "n", xlab = paste0("BLUP of ", colnames(b)[k], " (", format(100 * level), "% interval)"),
+                   ylab = if (labels) "" else paste0(x$group, " (sorted)"),
+                   main = paste0(colnames(b)[k], " | ", x$group), ...)
+    graphics::segments(lo, seq_len(m), hi, seq_len(m), col = "grey40")
+    graphics::abline(v = 0, lty = 2, col = "grey60")
+    if (labels) graphics::axis(2, at = seq_len(m), labels = rownames(b)[o], las = 1, cex.axis = 0.7, tick = FALSE)
+  }
   invisible()
 }
 
