@@ -11,11 +11,12 @@ TARBALL  = build/gbmixed_$(VERSION).tar.gz
 
 # One maven at a time on target/, one R CMD INSTALL at a time on the library.
 .NOTPARALLEL:
-.PHONY: help deps jar assemble build install demo test test-java test-r check mutation mutation-by-class clean
+.PHONY: help deps jar assemble build install demo test test-java test-r javadoc check mutation mutation-by-class clean
 
 help:
 	@echo "make demo     fit sleepstudy and show print/summary/predict (installs what is missing first)"
 	@echo "make test     all tests: JUnit (mvn test) then testthat against the installed package"
+	@echo "make javadoc  the engine's API docs, doclint clean (target/reports/apidocs/)"
 	@echo "make check    R CMD check --as-cran (offline) on the built tarball"
 	@echo "make deps     install missing system/R packages from Debian apt"
 	@echo "make jar      build $(JAR) (mvn package -DskipTests)"
@@ -60,9 +61,15 @@ test: install
 	echo "$(MVN) $(MVNFLAGS) test"; \
 	$(MVN) $(MVNFLAGS) test 2>&1 | sed -e 's/\x1b\[[0-9;]*m//g' \
 	  || { rc=1; echo "test: JUnit tests FAILED (Surefire report above)"; }; \
+	echo "tools/javadoc.sh"; \
+	MVN="$(MVN)" tools/javadoc.sh || { rc=1; echo "test: javadoc FAILED (doclint warnings above)"; }; \
 	echo "$(RSCRIPT) tools/test.R r-package/tests/testthat"; \
 	$(RSCRIPT) tools/test.R r-package/tests/testthat || rc=1; \
 	exit $$rc
+
+# The engine's API docs (target/reports/apidocs); every doclint group on, a warning fails (also part of make test).
+javadoc:
+	@MVN="$(MVN)" tools/javadoc.sh
 
 check: build
 	@tools/check.sh

@@ -75,8 +75,11 @@ importance.gbmixed <- function(object, part = c("mean", "disp", "cov", "cate"), 
 #'   estimate in column `estimate`: \eqn{f}, \eqn{\log R(x)}, or \eqn{\log G(w)} when there is one random
 #'   effect. With several random effects, `"cov"` gives one column per entry of \eqn{G}: `log var(<effect>)`
 #'   for the variances and, for a full \eqn{G}, `cor(<effect>,<effect>)` for the correlations (by partial
-#'   dependence). Attributes: `part`, `method` (`"exact"` or `"partial dependence"`, per estimate column) and
-#'   `scale`.
+#'   dependence). For the mean and `"cate"` of a fit with honest folds (the default for trees), also `se`,
+#'   the delete-a-group jackknife standard error of the partial dependence over the folds' cross-fit means,
+#'   and `lwr`, `upr`, a 95% band (t with K - 1 degrees of freedom, as [cate()]'s intervals): the sampling
+#'   variability of the curve, not of the data. Attributes: `part`, `method` (`"exact"`, `"partial
+#'   dependence"` or, for the band, `"jackknife"`, per column) and `scale`.
 #' @references Friedman, J. H. (2001). Greedy function approximation: a gradient boosting machine. The
 #'   Annals of Statistics 29(5), 1189-1232.
 #' @seealso [importance()], [plot.gbmixed()]
@@ -261,17 +264,22 @@ part_dependence <- function(object, info, k, codes) {
     value <- exact_effect(object, info$index, 0L, k, codes, info$x[, k], level)
     return(list(estimate = list(value = value, method = "exact")))
   }
+  # the mean and tau(x) with honest folds: the curve of every jackknife replicate too, for a band
+  groups <- if (info$index %in% c(0L, 3L)) jcall(engine_model(object), "I", "jackknifeGroups") else 0L
+  band <- groups >= 2L
   predict_rows <- if (info$index == 3L) {
     function(xs) {
       full <- matrix(object$x[1L, ], nrow(xs), ncol(object$x), byrow = TRUE)
       full[, seq_len(ncol(xs))] <- xs
-      engine_cate(object, full)
+      out <- engine_cate(object, full)
+      if (band) cbind(out, jackknife_reps(object, 1L, full)) else out
     }
   } else if (info$index == 0L) {
     function(xs) {
       nr <- nrow(xs)
-      engine_predict(object, xs, rep(-1L, nr), matrix(0, nr, length(object$z_names)),
-                     treat = if (!is.null(object$treat)) rep_len(object$treat, nr))$fixed
+      treat <- if (!is.null(object$treat)) rep_len(object$treat, nr)
+      out <- engine_predict(object, xs, rep(-1L, nr), matrix(0, nr, length(object$z_names)), treat = treat)$fixed
+      if (band) cbind(out, jackknife_reps(object, 0L, xs, treat)) else out
     }
   } else {
     function(xs) {
@@ -280,7 +288,18 @@ part_dependence <- function(object, info, k, codes) {
       log(out)
     }
   }
-  list(estimate = list(value = pd_average(info$x, k, codes, predict_rows)[, 1L], method = "partial dependence"))
+  avg <- pd_average(info$x, k, codes, predict_rows)
+  out <- list(estimate = list(value = avg[, 1L], method = "partial dependence"))
+  if (band) {
+    # delete-a-group jackknife over the honest folds' curves, a t interval with K - 1 df (as cate())
+    reps <- avg[, -1L, drop = FALSE]
+    se <- sqrt((groups - 1) / groups * rowSums((reps - rowMeans(reps))^2))
+    half <- jackknife_quantile(object, 0.95) * se
+    out$se <- list(value = se, method = "jackknife")
+    out$lwr <- list(value = avg[, 1L] - half, method = "jackknife")
+    out$upr <- list(value = avg[, 1L] + half, method = "jackknife")
+  }
+  out
 }
 
 # The entries of G reported by partial_dependence(part = "cov"): the log-variances, and the correlations of

@@ -15,7 +15,8 @@
 #'     histogram of the predictive variance \eqn{z^\top G z + R} of the training rows for a new cluster.}
 #'   \item{`"effects"`}{[partial_dependence()] curves (exact smooths for component-wise learners) of the
 #'     covariates of each boosted part, one panel per covariate and part (for \eqn{G(w)} with several random
-#'     effects, one per covariate and log-variance), with a rug of the training values.}
+#'     effects, one per covariate and log-variance), with a rug of the training values, and for the mean and
+#'     the treatment effect of a fit with honest folds a grey 95% jackknife band.}
 #'   \item{`"ranef"`}{a caterpillar plot of the BLUPs (as lme4's `dotplot(ranef(fit, condVar = TRUE))`): one
 #'     panel per random effect, the clusters sorted by their BLUP, each with its `level` interval from the
 #'     conditional variance (see [ranef.gbmixed()]).}
@@ -292,8 +293,16 @@ plot_effects <- function(x, parts, vars, max_vars, n, ...) {
       graphics::plot(at, est, type = "b", pch = 16, lty = 3, xaxt = "n", xlab = t$var, ylab = ylab,
                      main = main, xlim = c(0.5, length(g) + 0.5), cex.main = 0.95, ...)
       graphics::axis(1, at = at, labels = as.character(g), cex.axis = 0.85)
+    } else if (!is.null(pd$lwr) && column == "estimate") {
+      # a 95% jackknife band over the honest folds (partial_dependence()'s lwr, upr)
+      graphics::plot(g, est, type = "n", ylim = range(pd$lwr, pd$upr, finite = TRUE), xlab = t$var, ylab = ylab,
+                     main = main, cex.main = 0.95, ...)
+      graphics::polygon(c(g, rev(g)), c(pd$lwr, rev(pd$upr)), col = "grey85", border = NA)
+      graphics::lines(g, est, lwd = 2)
     } else {
       graphics::plot(g, est, type = "l", lwd = 2, xlab = t$var, ylab = ylab, main = main, cex.main = 0.95, ...)
+    }
+    if (!is.factor(g)) {
       info <- part_info(x, t$part)
       raw <- info$x[, match(names(pd)[1L], names(info$features))]
       graphics::rug(if (length(raw) > 1000L) stats::quantile(raw, seq(0, 1, length.out = 1000L)) else raw,

@@ -63,10 +63,12 @@ test_that("partial_dependence() of trees is the classic average of predictions",
   grid <- c(-1.5, -0.2, 0.4, 1.7)
   pd <- partial_dependence(gr_fit, "x1", grid = grid)
   expect_s3_class(pd, "data.frame")
-  expect_named(pd, c("x1", "estimate"))
+  # with honest folds (the default for trees) also its jackknife band (test-report.R checks it by hand)
+  expect_named(pd, c("x1", "estimate", "se", "lwr", "upr"))
   expect_equal(pd$x1, grid)
   expect_equal(pd$estimate, brute_pd(gr_fit, het, "x1", grid), tolerance = 1e-10)
-  expect_identical(attr(pd, "method"), c(estimate = "partial dependence"))
+  expect_identical(attr(pd, "method"), c(estimate = "partial dependence", se = "jackknife", lwr = "jackknife",
+                                         upr = "jackknife"))
   expect_identical(attr(pd, "part"), "mean")
 
   pdd <- partial_dependence(gr_fit, "x2", part = "disp", grid = c(-0.8, 0, 0.8))
@@ -108,7 +110,7 @@ test_that("partial_dependence() accepts the variable inside a transformed covari
   fit <- gbmixed(y ~ log(x3) + (1 | id), d, control = quick_control())
   a <- partial_dependence(fit, "log(x3)", grid = c(-1, 1))
   b <- partial_dependence(fit, "x3", grid = c(-1, 1))
-  expect_named(a, c("log(x3)", "estimate"))
+  expect_named(a, c("log(x3)", "estimate", "se", "lwr", "upr"))
   expect_identical(a, b)
 })
 

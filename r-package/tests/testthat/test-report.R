@@ -134,3 +134,32 @@ test_that("the report template knits to HTML on the shipped data and on a user's
                                  params = list(data = "lme4::sleepstudy")),
                "give params\\$formula")
 })
+
+test_that("partial dependence of the mean has a jackknife band over the honest folds", {
+  d <- sim_clustered(60, 8, seed = 5)
+  fit <- gbmixed(y ~ x1 + x2 + (1 | id), d, control = gbmixed_control(nrounds = 60, learning_rate = 0.1,
+                                                                     min_leaf = 10, seed = 1, progress = FALSE))
+  pd <- partial_dependence(fit, "x1", n = 5)
+  expect_named(pd, c("x1", "estimate", "se", "lwr", "upr"))
+  expect_identical(attr(pd, "method"), c(estimate = "partial dependence", se = "jackknife", lwr = "jackknife",
+                                         upr = "jackknife"))
+  # by hand: each fold's cross-fit mean averaged over the rows with x1 set to the grid value; the
+  # delete-a-group jackknife variance (K - 1) / K sum_k (pd_k - mean pd)^2; a t(K - 1) band
+  xs <- fit$x
+  reps <- sapply(pd$x1, function(g) {
+    xs[, 1] <- g
+    colMeans(gbmixed:::jackknife_reps(fit, 0L, xs))
+  })
+  K <- nrow(reps)
+  expect_identical(K, 3L)
+  se <- sqrt((K - 1) / K * colSums(sweep(reps, 2, colMeans(reps))^2))
+  expect_equal(pd$se, se, tolerance = 1e-10)
+  expect_equal(pd$upr - pd$estimate, stats::qt(0.975, K - 1) * se, tolerance = 1e-10)
+  expect_equal(pd$estimate - pd$lwr, stats::qt(0.975, K - 1) * se, tolerance = 1e-10)
+  expect_true(all(pd$se > 0))
+  # without honest folds there is no sampling variance: no band, and no warning
+  f0 <- gbmixed(y ~ x1 + x2 + (1 | id), d, control = gbmixed_control(nrounds = 20, honest_folds = 0, seed = 1,
+                                                                    progress = FALSE))
+  expect_no_warning(p0 <- partial_dependence(f0, "x1", n = 3))
+  expect_named(p0, c("x1", "estimate"))
+})

@@ -262,14 +262,39 @@ public final class Booster {
      * Held-out clusters to watch (before the first round): the same layout as the training arguments of
      * {@link GBMixed#booster}, wcov with one row per validation cluster. Their marginal NLL is recorded every
      * round; {@link #bestModel()} is the model at the round where it was lowest, and with
-     * early_stopping_rounds > 0 boosting stops once it has not improved for that many rounds.
+     * early_stopping_rounds &gt; 0 boosting stops once it has not improved for that many rounds.
+     *
+     * @param x the held-out rows' covariates of the mean, nrow x ncol column-major (ncol as in training)
+     * @param nrow number of held-out rows
+     * @param y their response
+     * @param weights their precision weights (all 1 for none)
+     * @param cluster their cluster codes, 0..nclusters-1 (clusters of their own, not the training codes)
+     * @param nclusters number of held-out clusters
+     * @param z their random-effects design, nrow x q column-major
+     * @param xdisp their covariates of the residual log-variance, nrow x ncolDisp (length 0 when R is constant)
+     * @param wcov the held-out clusters' covariates of G, nclusters x ncolCov (length 0 when G is constant)
+     * @throws IllegalStateException after the first round
      */
     public void setValidation(double[] x, int nrow, double[] y, double[] weights, int[] cluster, int nclusters,
                               double[] z, double[] xdisp, double[] wcov) {
         setValidation(x, nrow, y, weights, cluster, nclusters, z, xdisp, wcov, new double[0]);
     }
 
-    /** The same with the treatment of every held-out row (a model with a treatment-effect part; else length 0). */
+    /**
+     * The same with the treatment of every held-out row (a model with a treatment-effect part; else length 0).
+     *
+     * @param x the held-out rows' covariates of the mean, nrow x ncol column-major (ncol as in training)
+     * @param nrow number of held-out rows
+     * @param y their response
+     * @param weights their precision weights (all 1 for none)
+     * @param cluster their cluster codes, 0..nclusters-1 (clusters of their own, not the training codes)
+     * @param nclusters number of held-out clusters
+     * @param z their random-effects design, nrow x q column-major
+     * @param xdisp their covariates of the residual log-variance, nrow x ncolDisp (length 0 when R is constant)
+     * @param wcov the held-out clusters' covariates of G, nclusters x ncolCov (length 0 when G is constant)
+     * @param treatment the held-out rows' 0/1 treatment (length 0 without a treatment-effect part)
+     * @throws IllegalStateException after the first round
+     */
     public void setValidation(double[] x, int nrow, double[] y, double[] weights, int[] cluster, int nclusters,
                               double[] z, double[] xdisp, double[] wcov, double[] treatment) {
         if (rounds > 0) throw new IllegalStateException("setValidation must come before the first round (" + rounds + " done)");
@@ -283,6 +308,8 @@ public final class Booster {
      * Early stopping without held-out data (before the first round): the loss watched is the out-of-fold loss of
      * the honest folds' cross-fit means, each scored on the clusters it did not see, so every cluster stays in
      * the fit. Needs honest folds.
+     *
+     * @throws IllegalStateException after the first round, or without honest folds
      */
     public void setValidationHonest() {
         if (rounds > 0) throw new IllegalStateException("setValidationHonest must come before the first round (" + rounds + " done)");
@@ -299,7 +326,13 @@ public final class Booster {
         initial = model();
     }
 
-    /** Runs up to {@code k} more rounds (never past nrounds); returns the number of rounds done so far. */
+    /**
+     * Runs up to {@code k} more rounds, never past nrounds; fewer when early stopping or the convergence stop
+     * (Config tol) ends the fit.
+     *
+     * @param k the most rounds to run, &gt;= 0
+     * @return the number of rounds done so far
+     */
     public int iterate(int k) {
         if (k < 0) throw new IllegalArgumentException("rounds = " + k + ": must be >= 0");
         int stop = (int) Math.min((long) rounds + k, cfg.nrounds);
@@ -393,21 +426,46 @@ public final class Booster {
         }
     }
 
-    /** The round after which the treatment part's shape stopped learning (0: it did not stop). */
+    /**
+     * When the treatment part's shape stopped learning.
+     *
+     * @return the round after which it stopped (0: it did not stop)
+     */
     public int cateStopRound() { return tauStopRound; }
 
+    /**
+     * Whether boosting is over.
+     *
+     * @return true once nrounds rounds are done, early stopping stopped the fit, or it converged
+     */
     public boolean finished() { return rounds >= cfg.nrounds || stopped || converged; }
 
-    /** True when the last round moved no fitted value or variance parameter by more than tol (boosting stops there). */
+    /**
+     * Whether the fit converged (the convergence stop, Config tol).
+     *
+     * @return true when the last round moved no fitted value or variance parameter by more than tol
+     */
     public boolean converged() { return converged; }
 
-    /** True when early stopping ended the fit before nrounds. */
+    /**
+     * Whether early stopping ended the fit.
+     *
+     * @return true when early stopping ended the fit before nrounds
+     */
     public boolean stoppedEarly() { return stopped; }
 
-    /** The round with the lowest validation loss (0 without validation data: use {@link #model()}). */
+    /**
+     * The round with the lowest validation loss.
+     *
+     * @return that round (0: the start); without validation data the current round
+     */
     public int bestRound() { return validation == null ? rounds : bestRound; }
 
-    /** The model at the best validation round; without validation data the current model. */
+    /**
+     * The model at the best validation round.
+     *
+     * @return that model, with the loss histories of every round run; without validation data the current model
+     */
     public Model bestModel() {
         if (validation == null || bestRound == rounds) return model();
         if (bestRound == 0) return initial.withHistory(history(), validHistory(), 0);
@@ -418,13 +476,22 @@ public final class Booster {
 
     private double[] validHistory() { return validation == null ? new double[0] : Arrays.copyOf(validLoss, rounds + 1); }
 
+    /**
+     * The rounds run.
+     *
+     * @return the number of rounds done so far
+     */
     public int roundsDone() { return rounds; }
 
     String variant() {
         return dispBoosted ? (covBoosted ? "GRBoost" : "RBoost") : (covBoosted ? "GBoost" : "Base");
     }
 
-    /** The fitted model at the current round. */
+    /**
+     * The fitted model at the current round (BLUPs, variance components and predictions of this state).
+     *
+     * @return the model
+     */
     public Model model() {
         return snapshot(rounds);
     }

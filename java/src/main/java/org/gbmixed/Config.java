@@ -5,8 +5,8 @@ package org.gbmixed;
  * {@link IllegalArgumentException} naming the field and the value when a setting is out of range.
  */
 public final class Config {
-    /** Base learner for the mean. */
-    public enum Learner { TREE, LINEAR, SPLINE }
+    /** Base learner of a part (the mean, and by default the others). */
+    public enum Learner { /** Regression trees. */ TREE, /** Least squares. */ LINEAR, /** P-splines. */ SPLINE }
 
     final int nrounds;
     final double learningRate;
@@ -35,7 +35,10 @@ public final class Config {
     final double learningRateCate;
     final int maxDepthCate;
     final Learner learnerCate;
-    /** Convergence: boosting stops once a round moves no fitted value or variance parameter by more than tol (0 = never). */
+    /**
+     * Convergence: boosting stops once a round moves no fitted value or variance parameter by more than tol
+     * (0 = never).
+     */
     final double tol;
 
     /** This configuration with another thread count (the replicates of a bootstrap run one thread each). */
@@ -88,36 +91,66 @@ public final class Config {
         tol = b.tol;
     }
 
+    /** {@return the number of boosting rounds} */
     public int nrounds() { return nrounds; }
+    /** {@return the learning rate of the mean} */
     public double learningRate() { return learningRate; }
+    /** {@return the mean's learner: "tree", "linear" or "spline"} */
     public String learner() { return learner.name().toLowerCase(java.util.Locale.ROOT); }
+    /** {@return the maximum depth of every part's trees (tau(x): maxDepthCate)} */
     public int maxDepth() { return maxDepth; }
+    /** {@return the fewest rows in a leaf of a tree of the mean, R(x) or tau(x)} */
     public int minLeaf() { return minLeaf; }
+    /** {@return the most bins of a numeric covariate} */
     public int maxBins() { return maxBins; }
+    /** {@return whether numeric covariates are split at every distinct value} */
     public boolean exactSplits() { return exactSplits; }
+    /** {@return the seed of the random draws} */
     public long seed() { return seed; }
+    /** {@return the number of threads (0 = all cores)} */
     public int threads() { return threads; }
+    /** {@return the learning rate of the residual-variance part (learningRate when not set)} */
     public double learningRateDisp() { return learningRateDisp; }
+    /** {@return the learning rate of the random-effects covariance part (learningRate when not set)} */
     public double learningRateCov() { return learningRateCov; }
+    /** {@return the learner of the residual-variance part (the mean's when not set)} */
     public String learnerDisp() { return learnerDisp.name().toLowerCase(java.util.Locale.ROOT); }
+    /** {@return the learner of the random-effects covariance part (the mean's when not set)} */
     public String learnerCov() { return learnerCov.name().toLowerCase(java.util.Locale.ROOT); }
+    /** {@return the fewest clusters in a leaf of a covariance tree} */
     public int minLeafCov() { return minLeafCov; }
+    /** {@return the number of honest folds of clusters (0 = off)} */
     public int honestFolds() { return honestFolds; }
+    /** {@return the rounds without a better validation loss after which boosting stops (0 = never)} */
     public int earlyStoppingRounds() { return earlyStoppingRounds; }
+    /** {@return whether the linear learner fits one covariate at a time} */
     public boolean componentwise() { return componentwise; }
+    /** {@return the fraction of clusters the mean learner sees each round} */
     public double subsample() { return subsample; }
+    /** {@return the fraction of the mean's covariates a learner may use each round} */
     public double colsample() { return colsample; }
+    /** {@return the degrees of freedom of each P-spline base learner} */
     public double splineDf() { return splineDf; }
+    /** {@return the number of interior knots of each P-spline basis} */
     public int splineKnots() { return splineKnots; }
+    /** {@return whether the mean's steps take Newton (GLS) values} */
     public boolean newton() { return newton; }
+    /** {@return whether splits on cluster-level covariates are scored by their marginal-likelihood gain} */
     public boolean clusterSplits() { return clusterSplits; }
+    /** {@return the rounds without gain after which the treatment effect's shape stops (0 = never)} */
     public int cateStoppingRounds() { return cateStoppingRounds; }
+    /** {@return the convergence tolerance (0 = never stop on convergence)} */
     public double tol() { return tol; }
+    /** {@return the loss early stopping watches: "nll", "rowwise" or "mse"} */
     public String earlyStoppingMetric() { return METRICS[stoppingMetric]; }
     static final String[] METRICS = {"nll", "rowwise", "mse"};
+    /** {@return the fewest clusters on each side of a split on a cluster-level covariate} */
     public int minLeafClusters() { return minLeafClusters; }
+    /** {@return the learning rate of the treatment-effect part (learningRate when not set)} */
     public double learningRateCate() { return learningRateCate; }
+    /** {@return the maximum depth of the treatment-effect part's trees (maxDepth when not set)} */
     public int maxDepthCate() { return maxDepthCate; }
+    /** {@return the learner of the treatment-effect part (the mean's when not set)} */
     public String learnerCate() { return learnerCate.name().toLowerCase(java.util.Locale.ROOT); }
 
     /** Mutable builder; every setter returns the builder. */
@@ -154,53 +187,169 @@ public final class Config {
         private String learnerCate = null;
         private Learner learnerCateKind;
 
+        /**
+         * Number of boosting rounds.
+         *
+         * @param v the number of boosting rounds, &gt;= 0
+         * @return this builder
+         */
         public Builder nrounds(int v) { nrounds = v; return this; }
+        /**
+         * Learning rate (shrinkage) of the mean's steps, and of the other parts' unless they set their own.
+         *
+         * @param v the learning rate, in (0, 1]
+         * @return this builder
+         */
         public Builder learningRate(double v) { learningRate = v; return this; }
+        /**
+         * Learner of the mean, and of the other parts unless they set their own.
+         *
+         * @param v the mean's learner: "tree", "linear" or "spline" (component-wise P-splines)
+         * @return this builder
+         */
         public Builder learner(String v) { learnerName = v; return this; }
+        /**
+         * Maximum depth of every part's trees (the treatment-effect part: see maxDepthCate).
+         *
+         * @param v the maximum depth of a tree, in 1..30
+         * @return this builder
+         */
         public Builder maxDepth(int v) { maxDepth = v; return this; }
+        /**
+         * The fewest rows in a leaf of a tree of the mean, R(x) or tau(x) (G(w): minLeafCov).
+         *
+         * @param v the fewest rows in a leaf, &gt;= 1
+         * @return this builder
+         */
         public Builder minLeaf(int v) { minLeaf = v; return this; }
+        /**
+         * The most bins of a numeric covariate: one per distinct value up to this many, else quantile bins.
+         *
+         * @param v the most bins of a numeric covariate, in 2..65535
+         * @return this builder
+         */
         public Builder maxBins(int v) { maxBins = v; return this; }
+        /**
+         * Split numeric covariates at every distinct value, whatever maxBins.
+         *
+         * @param v true for a split point at every distinct value, false for at most maxBins bins
+         * @return this builder
+         */
         public Builder exactSplits(boolean v) { exactSplits = v; return this; }
+        /**
+         * Seed of the random draws (cluster and covariate subsampling, honest folds).
+         *
+         * @param v the seed, any value
+         * @return this builder
+         */
         public Builder seed(long v) { seed = v; return this; }
+        /**
+         * Number of threads.
+         *
+         * @param v the number of threads, &gt;= 0 (0 = all cores)
+         * @return this builder
+         */
         public Builder threads(int v) { threads = v; return this; }
-        /** Learning rate of the residual-variance part; NaN = learningRate. */
+        /**
+         * Learning rate of the residual-variance part; NaN = learningRate.
+         *
+         * @param v the learning rate of R(x), in (0, 1], or NaN for learningRate
+         * @return this builder
+         */
         public Builder learningRateDisp(double v) { learningRateDisp = v; return this; }
-        /** Learning rate of the random-effects covariance part; NaN = learningRate. */
+        /**
+         * Learning rate of the random-effects covariance part; NaN = learningRate.
+         *
+         * @param v the learning rate of G(w), in (0, 1], or NaN for learningRate
+         * @return this builder
+         */
         public Builder learningRateCov(double v) { learningRateCov = v; return this; }
-        /** Learner of the residual-variance part; null = learner. */
+        /**
+         * Learner of the residual-variance part; null = learner.
+         *
+         * @param v the learner of R(x): "tree", "linear" or "spline", or null for the mean's learner
+         * @return this builder
+         */
         public Builder learnerDisp(String v) { learnerDisp = v; return this; }
-        /** Learner of the random-effects covariance part; null = learner. */
+        /**
+         * Learner of the random-effects covariance part; null = learner.
+         *
+         * @param v the learner of G(w): "tree", "linear" or "spline", or null for the mean's learner
+         * @return this builder
+         */
         public Builder learnerCov(String v) { learnerCov = v; return this; }
         /**
          * Folds of clusters for cross-fitted residuals in the variance parts (0 = off: the variance parts and the
          * EM of constant parts use in-sample residuals, the exact ML fixed point for the linear learner).
+         *
+         * @param v the number of folds of clusters: 0 (off) or &gt;= 2
+         * @return this builder
          */
         public Builder honestFolds(int v) { honestFolds = v; return this; }
-        /** Linear learner fitted one covariate at a time (component-wise); "spline" is always component-wise. */
+        /**
+         * Linear learner fitted one covariate at a time (component-wise); "spline" is always component-wise.
+         *
+         * @param v true: the "linear" learner fits one covariate at a time; false: all covariates at once
+         * @return this builder
+         */
         public Builder componentwise(boolean v) { componentwise = v; return this; }
-        /** Fraction of clusters whose rows the mean learner sees each round (drawn from the seed). */
+        /**
+         * Fraction of clusters whose rows the mean learner sees each round (drawn from the seed).
+         *
+         * @param v the fraction of clusters, in (0, 1] (1 = every cluster)
+         * @return this builder
+         */
         public Builder subsample(double v) { subsample = v; return this; }
-        /** Fraction of the mean's covariates a tree or component-wise learner may use each round. */
+        /**
+         * Fraction of the mean's covariates a tree or component-wise learner may use each round.
+         *
+         * @param v the fraction of covariates, in (0, 1] (1 = every covariate)
+         * @return this builder
+         */
         public Builder colsample(double v) { colsample = v; return this; }
-        /** Degrees of freedom of each P-spline (and factor ridge) base learner. */
+        /**
+         * Degrees of freedom of each P-spline (and factor ridge) base learner.
+         *
+         * @param v the degrees of freedom, a finite number &gt;= 1
+         * @return this builder
+         */
         public Builder splineDf(double v) { splineDf = v; return this; }
-        /** Interior knots of each P-spline basis. */
+        /**
+         * Interior knots of each P-spline basis.
+         *
+         * @param v the number of interior knots, in 1..1000
+         * @return this builder
+         */
         public Builder splineKnots(int v) { splineKnots = v; return this; }
-        /** Stop when the validation loss has not improved for this many rounds (0 = never stop early). */
+        /**
+         * Stop when the validation loss has not improved for this many rounds (0 = never stop early).
+         *
+         * @param v the rounds without a new lowest validation loss, &gt;= 0 (0 = never stop early)
+         * @return this builder
+         */
         public Builder earlyStoppingRounds(int v) { earlyStoppingRounds = v; return this; }
         /**
          * Newton (GLS) values for every step of the mean: the learners' structure from the conditional residuals,
          * their values from the marginal likelihood (false: plain gradient steps on the conditional residuals).
+         *
+         * @param v true for Newton (GLS) values, false for plain gradient steps
+         * @return this builder
          */
         public Builder newton(boolean v) { newton = v; return this; }
         /**
          * With Newton steps: score tree splits on covariates constant within clusters by their exact
          * marginal-likelihood gain (false: by the conditional residuals' gain, like every other split).
+         *
+         * @param v true to score such splits by the marginal-likelihood gain, false by the conditional residuals'
+         * @return this builder
          */
         public Builder clusterSplits(boolean v) { clusterSplits = v; return this; }
         /**
          * With honest folds: the treatment-effect part's shape stops learning once the out-of-fold likelihood of
          * its steps has not improved for this many rounds (0 = never).
+         *
+         * @param v the rounds without a new lowest out-of-fold loss, &gt;= 0 (0 = never)
+         * @return this builder
          */
         public Builder cateStoppingRounds(int v) { cateStoppingRounds = v; return this; }
         /**
@@ -208,25 +357,64 @@ public final class Config {
          * tol sd(y), no log residual variance and no log-Cholesky entry of G by more than tol (on the scale of the
          * start's sd for an off-diagonal). Default 1e-8; 0 = never. A tree round moves f by far more; the linear
          * learner with learning rate 1 reaches it within a few rounds, as an optimiser would.
+         *
+         * @param v the tolerance, in [0, 1) (0 = never stop on convergence)
+         * @return this builder
          */
         public Builder tol(double v) { tol = v; return this; }
         /**
          * The loss early stopping watches on the held-out clusters: "nll" their joint marginal NLL, "rowwise" the
          * row-wise score (each row under its marginal normal), "mse" the squared error of the population-level
          * predictions f(x) (as RMSE judges predictions for new clusters).
+         *
+         * @param v the loss: "nll", "rowwise" or "mse"
+         * @return this builder
          */
         public Builder earlyStoppingMetric(String v) { stoppingMetricName = v; return this; }
-        /** The fewest clusters on each side of a tree split on a covariate constant within clusters. */
+        /**
+         * The fewest clusters on each side of a tree split on a covariate constant within clusters.
+         *
+         * @param v the fewest clusters on a side, &gt;= 1
+         * @return this builder
+         */
         public Builder minLeafClusters(int v) { minLeafClusters = v; return this; }
-        /** Learning rate of the treatment-effect part tau(x); NaN = learningRate. */
+        /**
+         * Learning rate of the treatment-effect part tau(x); NaN = learningRate.
+         *
+         * @param v the learning rate of tau(x), in (0, 1], or NaN for learningRate
+         * @return this builder
+         */
         public Builder learningRateCate(double v) { learningRateCate = v; return this; }
-        /** Maximum depth of the treatment-effect part's trees; 0 = maxDepth. */
+        /**
+         * Maximum depth of the treatment-effect part's trees; 0 = maxDepth.
+         *
+         * @param v the maximum depth of a tau(x) tree, in 1..30, or 0 for maxDepth
+         * @return this builder
+         */
         public Builder maxDepthCate(int v) { maxDepthCate = v; return this; }
-        /** Learner of the treatment-effect part; null = learner. */
+        /**
+         * Learner of the treatment-effect part; null = learner.
+         *
+         * @param v the learner of tau(x): "tree", "linear" or "spline", or null for the mean's learner
+         * @return this builder
+         */
         public Builder learnerCate(String v) { learnerCate = v; return this; }
-        /** Minimum number of clusters in a leaf of a covariance tree. */
+        /**
+         * Minimum number of clusters in a leaf of a covariance tree.
+         *
+         * @param v the fewest clusters in a leaf, &gt;= 1
+         * @return this builder
+         */
         public Builder minLeafCov(int v) { minLeafCov = v; return this; }
 
+        /**
+         * Checks every setting and builds the configuration. NaN learning rates and null learners of the other
+         * parts become the mean's, maxDepthCate 0 becomes maxDepth.
+         *
+         * @return the configuration
+         * @throws IllegalArgumentException for the first setting out of range, naming it as R does (e.g.
+         *     learning_rate) with its value and the rule
+         */
         public Config build() {
             if (nrounds < 0) throw bad("nrounds", nrounds, "must be >= 0");
             if (!(learningRate > 0 && learningRate <= 1)) throw bad("learning_rate", learningRate, "must be in (0, 1]");

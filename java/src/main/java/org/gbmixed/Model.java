@@ -50,23 +50,41 @@ public final class Model {
         this.fittedFixed = fittedFixed; this.fittedRandom = fittedRandom; this.fittedDisp = fittedDisp;
     }
 
-    /** Rounds in this model (the best round when early stopping kept an earlier one). */
+    /** {@return the rounds in this model (the best round when early stopping kept an earlier one)} */
     public int nrounds() { return roundsUsed; }
-    /** Rounds the booster ran (trainLoss has this many + 1 entries). */
+    /** {@return the rounds the booster ran (trainLoss has this many + 1 entries)} */
     public int roundsRun() { return loss.length - 1; }
-    /** Validation NLL after round 0..roundsRun (length 0 without validation data). */
+    /**
+     * Validation loss after round 0..roundsRun: the loss early stopping watches on the held-out clusters
+     * ({@link Config#earlyStoppingMetric()}: NLL, row-wise score or squared error), or the out-of-fold loss of
+     * the honest folds.
+     *
+     * @return roundsRun + 1 values (length 0 without validation data)
+     */
     public double[] validLoss() { return validLoss.clone(); }
+    /** {@return the number of clusters with BLUPs (the training clusters, and any added by withClusters)} */
     public int nclusters() { return m; }
+    /** {@return the number of random effects per cluster} */
     public int q() { return q; }
+    /** {@return the number of covariates of the mean (columns of x)} */
     public int nfeatures() { return mean.nlevels.length; }
+    /** {@return the number of covariates of the residual log-variance (0: R constant)} */
     public int nfeaturesDisp() { return rho.nlevels.length; }
+    /** {@return the number of cluster-level covariates of G (0: G constant)} */
     public int nfeaturesCov() { return theta[0].nlevels.length; }
+    /** {@return the number of training rows} */
     public long nobs() { return nobs; }
+    /** {@return whether G is diagonal (uncorrelated random effects, lme4's ||)} */
     public boolean diagonalG() { return lc.diagonal; }
-    /** "Base", "RBoost", "GBoost" or "GRBoost". */
+    /** {@return "Base", "RBoost" (R(x) boosted), "GBoost" (G(w) boosted) or "GRBoost" (both)} */
     public String variant() { return variant; }
+    /** {@return the mean's learner: "tree", "linear" or "spline"} */
     public String learner() { return learner; }
-    /** Training NLL after round 0..roundsRun. */
+    /**
+     * Training NLL after round 0..roundsRun: summed over the clusters, without the N/2 log(2 pi) of logLik.
+     *
+     * @return roundsRun + 1 values
+     */
     public double[] trainLoss() { return loss.clone(); }
 
     /**
@@ -80,25 +98,52 @@ public final class Model {
     }
 
     private static double[] copy(double[] a) { return a == null ? null : a.clone(); }
+    /**
+     * ML log-likelihood at the final state: -NLL - N/2 log(2 pi) (for {@link #atRound}: of its data at that
+     * round).
+     *
+     * @return the log-likelihood
+     */
     public double logLik() { return logLik; }
+    /**
+     * Gain importance of the mean's covariates, normalised to sum to 1 (all 0 when nothing was gained: no
+     * split, or the joint linear learner).
+     *
+     * @return one value per covariate, length nfeatures
+     */
     public double[] importance() { return impMean.clone(); }
-    /** Gain importance of the treatment-effect part's covariates (the mean's covariates; empty without it). */
+    /**
+     * Gain importance of the treatment-effect part's covariates (the mean's covariates; empty without it).
+     *
+     * @return length nfeatures, or 0 without a treatment-effect part
+     */
     public double[] importanceCate() { return impTau.clone(); }
-    /** Whether the mean has a treatment-effect part: f(x, T) = mu(x) + (T - c) tau(x). */
+    /** {@return whether the mean has a treatment-effect part: f(x, T) = mu(x) + (T - c) tau(x)} */
     public boolean hasTreatment() { return tau != null; }
-    /** The centre c of the treatment contrast T - c (NaN without a treatment). */
+    /** {@return the centre c of the treatment contrast T - c (NaN without a treatment)} */
     public double treatmentCentre() { return centre; }
 
     /**
      * Number of delete-a-group jackknife replicates of the mean (the honest folds' cross-fit means; 0 without
      * honest folds). Their spread gives the sampling variance of f and tau:
      * var = (K - 1) / K sum_k (theta_k - mean_k theta_k)^2.
+     *
+     * @return K, the number of replicates (0 without honest folds)
      */
     public int jackknifeGroups() { return jack.length; }
 
     /**
      * The jackknife replicates for nrow rows: nrow x K column-major, column k from the mean that left out fold k.
      * part 0: f(x, T) (treatment as in {@link #predict}); part 1: tau(x).
+     *
+     * @param part 0 for f(x, T), 1 for tau(x)
+     * @param x the mean's covariates, nrow x nfeatures column-major
+     * @param nrow number of rows
+     * @param treatment for part 0, the 0/1 treatment of each row (length 0 without a treatment-effect part);
+     *     not used for part 1
+     * @return nrow x jackknifeGroups() values
+     * @throws IllegalArgumentException for another part or an argument of the wrong length
+     * @throws IllegalStateException for part 1 of a model without a treatment-effect part
      */
     public double[] predictJackknife(int part, double[] x, int nrow, double[] treatment) {
         if (part != 0 && part != 1) throw new IllegalArgumentException("part = " + part + ": must be 0 (f) or 1 (tau)");
@@ -118,20 +163,49 @@ public final class Model {
         return out;
     }
 
-    /** tau(x), the conditional average treatment effect, for nrow rows of x (the mean's covariates). */
+    /**
+     * tau(x), the conditional average treatment effect, for nrow rows of x (the mean's covariates).
+     *
+     * @param x the mean's covariates, nrow x nfeatures column-major
+     * @param nrow number of rows
+     * @return tau(x) per row, length nrow
+     * @throws IllegalStateException for a model without a treatment-effect part
+     */
     public double[] predictCate(double[] x, int nrow) {
         if (tau == null) throw new IllegalStateException("predictCate: this model has no treatment-effect part");
         Features fx = features("x", x, nrow, mean);
         return tau.predict(fx.x, nrow);
     }
+    /**
+     * Gain importance of the covariates of the residual log-variance, normalised to sum to 1.
+     *
+     * @return length nfeaturesDisp (0 when R is constant)
+     */
     public double[] importanceDisp() { return impDisp.clone(); }
+    /**
+     * Gain importance of the cluster-level covariates of G: each log-Cholesky entry's, normalised to sum to 1,
+     * averaged over the entries (an entry without a split counts 0).
+     *
+     * @return length nfeaturesCov (0 when G is constant)
+     */
     public double[] importanceCov() { return impCov.clone(); }
+    /** {@return f(x) for the training rows, length nobs (length 0 after fromBytes or atRound)} */
     public double[] fittedFixed() { return fittedFixed == null ? new double[0] : fittedFixed.clone(); }
+    /** {@return z' bhat for the training rows, length nobs (length 0 after fromBytes or atRound)} */
     public double[] fittedRandom() { return fittedRandom == null ? new double[0] : fittedRandom.clone(); }
-    /** R(x_j) = exp(rho(x_j)) for the training rows (weight 1). */
+    /**
+     * R(x_j) = exp(rho(x_j)) for the training rows (weight 1).
+     *
+     * @return length nobs (length 0 after fromBytes or atRound)
+     */
     public double[] fittedDisp() { return fittedDisp == null ? new double[0] : fittedDisp.clone(); }
 
-    /** G: the constant covariance, or (GBoost) the average of G(w_i) over the training clusters. q x q. */
+    /**
+     * G: the constant covariance, or (GBoost) the average of G(w_i) over the model's clusters (the training
+     * clusters, and any added by withClusters).
+     *
+     * @return q x q column-major
+     */
     public double[] covariance() {
         int qq = q * q;
         double[] g = new double[qq];
@@ -139,10 +213,20 @@ public final class Model {
         return g;
     }
 
-    /** G(w_i) of every training cluster, block i at i*q*q. */
+    /**
+     * G(w_i) of every cluster (the training clusters, then any added by withClusters).
+     *
+     * @return nclusters * q * q values, block i (q x q column-major) at offset i*q*q
+     */
     public double[] clusterCovariance() { return gCluster.clone(); }
 
-    /** The constant residual variance, or (RBoost) the mean of R(x) over the training rows. */
+    /**
+     * The constant residual variance, or (RBoost) the mean of R(x) over the training rows.
+     *
+     * @return the residual variance at weight 1
+     * @throws IllegalStateException when R(x) is boosted and the model has no training rows' R(x) (after
+     *     fromBytes or atRound)
+     */
     public double sigma2() {
         if (rho.nlevels.length == 0) return Math.exp(rho.clamp(rho.intercept));
         double s = 0;
@@ -153,17 +237,32 @@ public final class Model {
         return fittedDisp.length > 0 ? s / fittedDisp.length : Double.NaN;
     }
 
-    /** BLUPs, nclusters x q column-major. */
+    /**
+     * BLUPs, nclusters x q column-major.
+     *
+     * @return nclusters * q values, column a the a-th random effect of every cluster
+     */
     public double[] ranef() {
         double[] out = new double[m * q];
         for (int i = 0; i < m; i++) for (int a = 0; a < q; a++) out[i + a * m] = bhat[i * q + a];
         return out;
     }
 
-    /** Posterior covariances P_i, block i at offset i*q*q (column-major q x q). */
+    /**
+     * Posterior covariances P_i, block i at offset i*q*q (column-major q x q).
+     *
+     * @return nclusters * q * q values
+     */
     public double[] ranefCov() { return post.clone(); }
 
-    /** Learner "linear": the intercept, then one coefficient per expanded column of the mean. */
+    /**
+     * Learner "linear": the intercept, then one coefficient per expanded column of the mean.
+     *
+     * @return the intercept, then per covariate of the mean one coefficient (numeric) or K-1 (factor of K
+     *     levels, for levels 2..K)
+     * @throws IllegalStateException when the mean was not fitted with the (joint, not component-wise) linear
+     *     learner
+     */
     public double[] linearCoefficients() {
         if (mean.linear == null)
             throw new IllegalStateException("linearCoefficients: the mean was fitted with learner \"" + learner
@@ -173,7 +272,17 @@ public final class Model {
         return c;
     }
 
-    /** Predictions for a model whose variance parts are constant (Base); see the six-argument form. */
+    /**
+     * Predictions for a model whose variance parts are constant (Base); see the six-argument form.
+     *
+     * @param x the mean's covariates, nrow x nfeatures column-major
+     * @param nrow number of rows
+     * @param cluster each row's cluster: a training cluster 0..nclusters-1, or -1 for a new cluster
+     * @param z the random-effects design, nrow x q column-major
+     * @return 3 * nrow values, as the six-argument form
+     * @throws IllegalArgumentException naming the argument for a wrong length, cluster code or value, or when
+     *     R or G depends on covariates or the model has a treatment-effect part (use the longer forms)
+     */
     public double[] predict(double[] x, int nrow, int[] cluster, double[] z) {
         return predict(x, nrow, cluster, z, new double[0], new double[0]);
     }
@@ -182,6 +291,17 @@ public final class Model {
      * Predictions for nrow rows: [0,n) f(x); [n,2n) z' bhat_i (0 for a new cluster, code -1);
      * [2n,3n) the predictive variance of a new y, z'P_i z + R(x) (existing) or z'G(w) z + R(x) (new).
      * xdisp: nrow x nfeaturesDisp; wcov: nrow x nfeaturesCov (each row's cluster-level covariates).
+     *
+     * @param x the mean's covariates, nrow x nfeatures column-major
+     * @param nrow number of rows
+     * @param cluster each row's cluster: a training cluster 0..nclusters-1, or -1 for a new cluster
+     * @param z the random-effects design, nrow x q column-major
+     * @param xdisp covariates of R(x), nrow x nfeaturesDisp column-major (length 0 when R is constant)
+     * @param wcov each row's cluster-level covariates of G, nrow x nfeaturesCov column-major (used for new
+     *     clusters; length 0 when G is constant)
+     * @return 3 * nrow values: f(x), z' bhat_i, the predictive variance
+     * @throws IllegalArgumentException naming the argument for a wrong length, cluster code or value, or when
+     *     the model has a treatment-effect part
      */
     public double[] predict(double[] x, int nrow, int[] cluster, double[] z, double[] xdisp, double[] wcov) {
         return predict(x, nrow, cluster, z, xdisp, wcov, new double[0]);
@@ -190,6 +310,17 @@ public final class Model {
     /**
      * The same for a model with a treatment-effect part: treatment holds T (0 or 1) per row, and
      * f = mu(x) + (T - c) tau(x). Pass a length-0 array for a model without one.
+     *
+     * @param x the mean's covariates, nrow x nfeatures column-major
+     * @param nrow number of rows
+     * @param cluster each row's cluster: a training cluster 0..nclusters-1, or -1 for a new cluster
+     * @param z the random-effects design, nrow x q column-major
+     * @param xdisp covariates of R(x), nrow x nfeaturesDisp column-major (length 0 when R is constant)
+     * @param wcov each row's cluster-level covariates of G, nrow x nfeaturesCov column-major (used for new
+     *     clusters; length 0 when G is constant)
+     * @param treatment the 0/1 treatment of each row (length 0 without a treatment-effect part)
+     * @return 3 * nrow values: f(x, T), z' bhat_i, the predictive variance
+     * @throws IllegalArgumentException naming the argument for a wrong length, cluster code or value
      */
     public double[] predict(double[] x, int nrow, int[] cluster, double[] z, double[] xdisp, double[] wcov,
                             double[] treatment) {
@@ -229,13 +360,40 @@ public final class Model {
      * Marginal log-likelihood of data from new clusters (codes 0..nclusters-1, not the training clusters):
      * sum_i log N(y_i; f(X_i), Z_i G(w_i) Z_i' + R(X_i)), with w_i taken from the cluster's first row of wcov.
      * The held-out score that early stopping and model comparison use.
+     *
+     * @param x the new rows' covariates of the mean, nrow x nfeatures column-major
+     * @param nrow number of rows
+     * @param y their response, length nrow
+     * @param cluster their cluster codes, 0..nclusters-1, every code present (not the training codes)
+     * @param nclusters number of new clusters
+     * @param z their random-effects design, nrow x q column-major
+     * @param xdisp their covariates of R(x), nrow x nfeaturesDisp column-major (length 0 when R is constant)
+     * @param wcov their cluster-level covariates of G, nrow x nfeaturesCov column-major, one row per row (each
+     *     cluster's first row is used; length 0 when G is constant)
+     * @return the log-likelihood (all weights 1), including -nrow/2 log(2 pi)
+     * @throws IllegalArgumentException naming the argument when the data are invalid
      */
     public double logLikNew(double[] x, int nrow, double[] y, int[] cluster, int nclusters, double[] z,
                             double[] xdisp, double[] wcov) {
         return logLikNew(x, nrow, y, cluster, nclusters, z, xdisp, wcov, new double[0]);
     }
 
-    /** The same for a model with a treatment-effect part (treatment: T per row; length 0 without one). */
+    /**
+     * The same for a model with a treatment-effect part (treatment: T per row; length 0 without one).
+     *
+     * @param x the new rows' covariates of the mean, nrow x nfeatures column-major
+     * @param nrow number of rows
+     * @param y their response, length nrow
+     * @param cluster their cluster codes, 0..nclusters-1, every code present (not the training codes)
+     * @param nclusters number of new clusters
+     * @param z their random-effects design, nrow x q column-major
+     * @param xdisp their covariates of R(x), nrow x nfeaturesDisp column-major (length 0 when R is constant)
+     * @param wcov their cluster-level covariates of G, nrow x nfeaturesCov column-major, one row per row (each
+     *     cluster's first row is used; length 0 when G is constant)
+     * @param treatment their 0/1 treatment (length 0 without a treatment-effect part)
+     * @return the log-likelihood (all weights 1), including -nrow/2 log(2 pi)
+     * @throws IllegalArgumentException naming the argument when the data are invalid
+     */
     public double logLikNew(double[] x, int nrow, double[] y, int[] cluster, int nclusters, double[] z,
                             double[] xdisp, double[] wcov, double[] treatment) {
         double[] w = new double[nrow];
@@ -249,6 +407,20 @@ public final class Model {
      * not use (e.g. held out for early stopping) get their BLUPs and posterior covariances from this model's f,
      * R(x) and G(w), as lme4's ranef would for a cluster added at fixed parameters. Arguments as
      * {@link #logLikNew} (cluster codes 0..nclusters-1, weights as in the fit, wcov one row per row).
+     *
+     * @param x the new rows' covariates of the mean, nrow x nfeatures column-major
+     * @param nrow number of rows
+     * @param y their response, length nrow
+     * @param weights their precision weights, length nrow, each &gt; 0 (all 1 for none)
+     * @param cluster their cluster codes, 0..nclusters-1, every code present (not the training codes)
+     * @param nclusters number of new clusters
+     * @param z their random-effects design, nrow x q column-major
+     * @param xdisp their covariates of R(x), nrow x nfeaturesDisp column-major (length 0 when R is constant)
+     * @param wcov their cluster-level covariates of G, nrow x nfeaturesCov column-major, one row per row (each
+     *     cluster's first row is used; length 0 when G is constant)
+     * @param treatment their 0/1 treatment (length 0 without a treatment-effect part)
+     * @return a new model with nclusters() + nclusters clusters; fitted*, losses and logLik stay the fit's
+     * @throws IllegalArgumentException naming the argument when the data are invalid
      */
     public Model withClusters(double[] x, int nrow, double[] y, double[] weights, int[] cluster, int nclusters,
                               double[] z, double[] xdisp, double[] wcov, double[] treatment) {
@@ -309,9 +481,26 @@ public final class Model {
     }
 
     /**
-     * This model as it was after round r (r <= nrounds()): every ensemble taken back to its checkpoint r, and the
-     * BLUPs and posterior covariances of the clusters of the given data (the fit's training rows, codes
-     * 0..nclusters-1) recomputed at that state. Loss histories are kept; fitted* arrays are not.
+     * This model as it was after round r (r &lt;= nrounds()): every ensemble taken back to its checkpoint r, and
+     * the BLUPs and posterior covariances of the clusters of the given data (the fit's training rows, codes
+     * 0..nclusters-1) recomputed at that state. Loss histories and importances are the whole fit's; fitted*
+     * arrays are not kept.
+     *
+     * @param r the round, 0..nrounds()
+     * @param x the rows' covariates of the mean, nrow x nfeatures column-major
+     * @param nrow number of rows
+     * @param y their response, length nrow
+     * @param weights their precision weights, length nrow, each &gt; 0
+     * @param cluster their cluster codes, 0..nclusters-1, every code present
+     * @param nclusters number of clusters
+     * @param z their random-effects design, nrow x q column-major
+     * @param xdisp their covariates of R(x), nrow x nfeaturesDisp column-major (length 0 when R is constant)
+     * @param wcov their cluster-level covariates of G, nrow x nfeaturesCov column-major, one row per row (each
+     *     cluster's first row is used; length 0 when G is constant)
+     * @param treatment their 0/1 treatment (length 0 without a treatment-effect part)
+     * @return the model at round r: nrounds() = r, nclusters clusters, logLik of the given data
+     * @throws IllegalArgumentException for r outside 0..nrounds() or invalid data
+     * @throws IllegalStateException when the model has no checkpoint of round r (saved by an older engine)
      */
     public Model atRound(int r, double[] x, int nrow, double[] y, double[] weights, int[] cluster, int nclusters,
                          double[] z, double[] xdisp, double[] wcov, double[] treatment) {
@@ -344,6 +533,15 @@ public final class Model {
      * The additive function of covariate k in one part, at the given covariate values, for component-wise
      * learners ("spline", or "linear" component-wise): part 0 = mean mu, 1 = rho = log R, 2 = log-Cholesky entry
      * `entry` of G, 3 = the treatment effect tau. Zeros when the covariate was never selected; not centred.
+     *
+     * @param part 0 mean, 1 log R, 2 a log-Cholesky entry of G, 3 treatment effect
+     * @param entry for part 2, the entry: 0..q(q+1)/2-1 column by column over the lower triangle (diagonal G:
+     *     0..q-1); otherwise not used
+     * @param k the covariate, 0-based among that part's covariates
+     * @param grid values of covariate k (codes for a factor)
+     * @return the function at each grid value, length grid.length
+     * @throws IllegalArgumentException for a bad part, entry or k
+     * @throws IllegalStateException when the part was not fitted with a component-wise learner
      */
     public double[] effect(int part, int entry, int k, double[] grid) {
         Ensemble e = part == 0 ? mean : part == 1 ? rho : part == 2 && entry >= 0 && entry < theta.length ? theta[entry]
@@ -358,7 +556,14 @@ public final class Model {
         return e.effect(k, grid);
     }
 
-    /** R(x) = exp(rho(x)) for nrow rows of xdisp (weight 1). */
+    /**
+     * R(x) = exp(rho(x)) for nrow rows of xdisp (weight 1).
+     *
+     * @param xdisp covariates of R(x), nrow x nfeaturesDisp column-major (length 0 when R is constant)
+     * @param nrow number of rows
+     * @return R(x) per row, length nrow
+     * @throws IllegalArgumentException when xdisp has the wrong length
+     */
     public double[] predictDisp(double[] xdisp, int nrow) {
         Features fd = features("xdisp", xdisp, nrow, rho);
         double[] out = new double[nrow];
@@ -369,6 +574,11 @@ public final class Model {
     /**
      * G(w) for nrow rows of wcov: nrow x q(q+1)/2 column-major, one column per lower-triangle entry (k >= l),
      * ordered column by column: (1,1), (2,1), ..., (q,1), (2,2), ...
+     *
+     * @param wcov cluster-level covariates of G, nrow x nfeaturesCov column-major (length 0 when G is constant)
+     * @param nrow number of rows
+     * @return nrow * q(q+1)/2 values (a diagonal G's off-diagonal columns are 0)
+     * @throws IllegalArgumentException when wcov has the wrong length
      */
     public double[] predictCov(double[] wcov, int nrow) {
         Features fw = features("wcov", wcov, nrow, theta[0]);
@@ -423,6 +633,12 @@ public final class Model {
         return f;
     }
 
+    /**
+     * The model as bytes for {@link GBMixed#fromBytes}: magic "GBMX", the model format, then everything needed
+     * to predict; the training-row outputs (fitted*) are not included.
+     *
+     * @return the serialised model
+     */
     public byte[] toBytes() {
         try {
             ByteArrayOutputStream bos = new ByteArrayOutputStream();
@@ -465,6 +681,9 @@ public final class Model {
         try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
             if (in.readInt() != MAGIC) throw new IllegalArgumentException("bytes: not a serialised gbmixed model (bad magic)");
             int fmt = in.readInt();
+            if (fmt > FORMAT)
+                throw new IllegalArgumentException("bytes: model format " + fmt + " was written by a newer gbmixed; this one ("
+                        + GBMixed.version() + ") reads format " + FORMAT + ": update gbmixed to read it");
             if (fmt != FORMAT)
                 throw new IllegalArgumentException("bytes: model format " + fmt + " is not supported (this engine reads " + FORMAT + ")");
             String variant = in.readUTF(), learner = in.readUTF();
