@@ -265,8 +265,10 @@ public final class Model {
      */
     public double[] linearCoefficients() {
         if (mean.linear == null)
-            throw new IllegalStateException("linearCoefficients: the mean was fitted with learner \"" + learner
-                    + "\", not \"linear\"");
+            throw new IllegalStateException(learner.equals("linear")
+                    ? "linearCoefficients: this linear mean has no joint coefficients (a component-wise fit, or no "
+                      + "rounds run)"
+                    : "linearCoefficients: the mean was fitted with learner \"" + learner + "\", not \"linear\"");
         double[] c = mean.linear.clone();
         c[0] += mean.intercept;
         return c;
@@ -447,6 +449,10 @@ public final class Model {
                                     double[] z, double[] xdisp, double[] wcov, double[] treatment, double[] gOut) {
         double[] tr = treatmentArg(treatment, nrow);
         Features fw = features("wcov", wcov, nrow, theta[0]);
+        if (nclusters < 0) throw new IllegalArgumentException("nclusters = " + nclusters + ": must be >= 0");
+        if (cluster == null || cluster.length != nrow)
+            throw new IllegalArgumentException("cluster has length " + (cluster == null ? "null" : cluster.length)
+                    + ", expected nrow = " + nrow);
         double[] wcl = new double[nclusters * fw.p];
         boolean[] seen = new boolean[nclusters];
         for (int i = 0; i < nrow; i++) {

@@ -30,6 +30,27 @@ class ModelApiTest {
     }
 
     @Test
+    void newClustersWithAShortClusterArrayAreRefusedByName() {
+        // logLikNew's wcov is per row: each row's cluster-level covariates
+        double[] wrows = new double[S.n];
+        for (int j = 0; j < S.n; j++) wrows[j] = S.wcov[S.cluster[j]];
+        int[] shortCl = java.util.Arrays.copyOf(S.cluster, S.n - 1);
+        assertMessage(IllegalArgumentException.class,
+                () -> M.logLikNew(S.x, S.n, S.y, shortCl, S.m, S.z, S.xdisp, wrows), "cluster has length " + (S.n - 1));
+        assertMessage(IllegalArgumentException.class,
+                () -> M.logLikNew(S.x, S.n, S.y, null, S.m, S.z, S.xdisp, wrows), "cluster has length null");
+        assertTrue(Double.isFinite(M.logLikNew(S.x, S.n, S.y, S.cluster, S.m, S.z, S.xdisp, wrows)));
+    }
+
+    @Test
+    void linearCoefficientsSaysWhyThereAreNone() {
+        assertMessage(IllegalStateException.class, M::linearCoefficients, "learner \"tree\", not \"linear\"");
+        Model cw = new Booster(Problems.random(3, 10, 5, 1, false),
+                Problems.config().learner("linear").componentwise(true).nrounds(2).build()).model();
+        assertMessage(IllegalStateException.class, cw::linearCoefficients, "no joint coefficients (a component-wise");
+    }
+
+    @Test
     void accessorsDescribeTheFit() {
         assertEquals("GRBoost", M.variant());
         assertEquals("tree", M.learner());
