@@ -46,9 +46,15 @@ final class BinnedFeatures {
     /** With cluster-level features: the cluster of every row, and the number of clusters (else null, 0). */
     int[] clusterOf;
     int nclusters;
+    /**
+     * True when splits on the cluster-level features are scored with the node's cluster weights (cluster_splits);
+     * false when those features are only summed by cluster, for speed (the same histograms, fewer updates).
+     */
+    boolean scoreClusterSplits;
 
-    /** Marks the features whose bin is the same for all rows of each cluster. */
-    void markClusterLevel(int[] cluster, int m) {
+    /** Marks the features whose bin is the same for all rows of each cluster; score: see scoreClusterSplits. */
+    void markClusterLevel(int[] cluster, int m, boolean score) {
+        scoreClusterSplits = score;
         boolean[] level = new boolean[p];
         boolean any = false;
         int[] seen = new int[m];

@@ -97,7 +97,7 @@ public final class Booster {
         subsampleWeight = cfg.subsample < 1 ? new double[m] : null;
         sampler = new Sampler(cfg.seed, d.m, cfg.subsample, d.p, cfg.colsample);
         meanL = new PartLearner(d.feat, cfg.learner, cfg, cfg.minLeaf, par);
-        if (cfg.newton && cfg.clusterSplits) meanL.markClusterLevel(d);
+        meanL.markClusterLevel(d, cfg.newton && cfg.clusterSplits);
         dispL = dispBoosted ? new PartLearner(d.disp, cfg.learnerDisp, cfg, cfg.minLeaf, par) : null;
         covL = covBoosted ? new PartLearner[np] : null;
         if (covBoosted)

@@ -99,9 +99,12 @@ final class PartLearner {
         return fit(target, weight, out, use);
     }
 
-    /** Marks the covariates constant within clusters, for trees' cluster-level split gains (rows of clusters). */
-    void markClusterLevel(TrainingData d) {
-        if (bins != null) bins.markClusterLevel(d.cluster, d.m);
+    /**
+     * Marks the covariates constant within clusters (rows of clusters): their tree histograms are then summed
+     * by cluster, and with score (cluster_splits) their splits get the cluster-level gains.
+     */
+    void markClusterLevel(TrainingData d, boolean score) {
+        if (bins != null) bins.markClusterLevel(d.cluster, d.m, score);
     }
 
     /** The design of a step's structure: its columns are the values {@link #setValues} takes. */

@@ -125,6 +125,9 @@ final class TreeLearner {
 
     private boolean isClusterLevel(int k) { return nodeWeights != null && bf.clusterLevel[k]; }
 
+    /** A feature constant within clusters whose histogram is summed by cluster (no cluster-level scoring). */
+    private boolean summedByCluster(int k) { return nodeWeights == null && bf.clusterLevel != null && bf.clusterLevel[k]; }
+
     /** Leaf ordinal of every row in the last tree grown (shared: valid until the next fit). */
     int[] leafOf() { return leafOf; }
 
@@ -149,7 +152,7 @@ final class TreeLearner {
 
     private Hist borrow() {
         Hist x = pool.poll();
-        return x != null ? x : new Hist(total, bf.clusterLevel != null);
+        return x != null ? x : new Hist(total, bf.clusterLevel != null && bf.scoreClusterSplits);
     }
 
     /**
@@ -170,7 +173,7 @@ final class TreeLearner {
      */
     Tree fit(double[] g, double[] h, double[] out, boolean[] use, NodeWeights nw) {
         this.use = use;
-        this.nodeWeights = bf.clusterLevel == null ? null : nw;
+        this.nodeWeights = bf.clusterLevel == null || !bf.scoreClusterSplits ? null : nw;
         first = 0;
         if (use != null) while (first < bf.p && !use[first]) first++;
         for (int i = 0; i < bf.n; i++) { idx[i] = i; pairs[2 * i] = g[i] * h[i]; pairs[2 * i + 1] = h[i]; }
@@ -211,7 +214,7 @@ final class TreeLearner {
         boolean anyCluster = false;
         for (int k = 0; k < bf.p; k++) {
             if ((use != null && !use[k]) || (clusterOnly && !isClusterLevel(k))) continue;
-            if (isClusterLevel(k)) { other[nOther++] = k; anyCluster = true; }
+            if (isClusterLevel(k) || summedByCluster(k)) { other[nOther++] = k; anyCluster = true; }
             else if (bf.col8[k] >= 0) { off8[nb8] = 3 * bf.offset[k]; col8[nb8] = bf.col8[k]; feats8[nb8++] = k; }
             else other[nOther++] = k;
         }
@@ -228,7 +231,7 @@ final class TreeLearner {
                 buildRows(task == 0 ? hist.a : blockBuf(task - 1), n8, b0, b1);
             } else {
                 int k = other[task - blocks];
-                if (isClusterLevel(k)) buildClusterFeature(hist, k); else buildFeature(hist, k, lo, hi);
+                if (isClusterLevel(k) || summedByCluster(k)) buildClusterFeature(hist, k); else buildFeature(hist, k, lo, hi);
             }
         });
         if (blocks > 1) {
@@ -292,7 +295,8 @@ final class TreeLearner {
                 nc++;
             }
             int s = clusterSlot[c];
-            clusterS[s] += pairs[2 * t]; clusterW[s] += hc[i]; clusterN[s] += 1;
+            // the cluster weights hc for cluster-level scoring, else the rows' own weights
+            clusterS[s] += pairs[2 * t]; clusterW[s] += nodeWeights != null ? hc[i] : pairs[2 * t + 1]; clusterN[s] += 1;
         }
         nodeClusters = nc;
     }
@@ -303,11 +307,11 @@ final class TreeLearner {
         double[] a = hist.a;
         int[] kc = hist.k;
         java.util.Arrays.fill(a, 3 * off, 3 * (off + nb), 0.0);
-        java.util.Arrays.fill(kc, off, off + nb, 0);
+        if (kc != null) java.util.Arrays.fill(kc, off, off + nb, 0);
         for (int s = 0; s < nodeClusters; s++) {
             int bin = off + bf.bin(k, clusterRow[s]), b = 3 * bin;
             a[b] += clusterS[s]; a[b + 1] += clusterW[s]; a[b + 2] += clusterN[s];
-            kc[bin]++;
+            if (kc != null) kc[bin]++;
         }
     }
 

@@ -177,11 +177,11 @@ class BinnedFeaturesTest {
             Double.NaN, 1, 2, 2, 2, 3,                                  // NaN and 1 differ
             0, 4, 2, 2, 2, 3};                                          // bin 0 first, then another bin
         BinnedFeatures bf = new BinnedFeatures(new Features("x", x, 6, 5, new int[5]), 256, false, Parallel.SERIAL);
-        bf.markClusterLevel(cluster, 3);
+        bf.markClusterLevel(cluster, 3, true);
         assertArrayEquals(new boolean[] {true, false, true, false, false}, bf.clusterLevel);
         BinnedFeatures none = new BinnedFeatures(new Features("x", Arrays.copyOfRange(x, 6, 12), 6, 1, new int[1]), 256,
                 false, Parallel.SERIAL);
-        none.markClusterLevel(cluster, 3);
+        none.markClusterLevel(cluster, 3, true);
         assertNull(none.clusterLevel, "no feature constant within clusters");
     }
 }

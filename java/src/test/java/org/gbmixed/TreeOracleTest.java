@@ -322,7 +322,7 @@ class TreeOracleTest {
         for (long seed = 1; seed <= 12; seed++) {
             Problem pr = clustered(seed, 20 + (int) (seed * 5 % 25));
             BinnedFeatures bf = new BinnedFeatures(pr.features(), 256, true, Parallel.SERIAL);
-            bf.markClusterLevel(pr.cluster, pr.m);
+            bf.markClusterLevel(pr.cluster, pr.m, true);
             assertNotNull(bf.clusterLevel);
             assertEquals("[false, false, true, true]", Arrays.toString(bf.clusterLevel), "the features constant within clusters");
             for (int depth : new int[] {1, 2, 4}) {
@@ -338,6 +338,13 @@ class TreeOracleTest {
             // without node weights the cluster-level features are ordinary features
             Oracle o = new Oracle(pr, 3, 2);
             check(pr, bf, o, new TreeLearner(bf, 3, 2, 5, Parallel.SERIAL), null, "seed " + seed + " without node weights");
+            // marked without scoring (cluster_splits off, the default): ordinary splits, even given node weights,
+            // from histograms summed by cluster for the cluster-level features
+            BinnedFeatures summed = new BinnedFeatures(pr.features(), 256, true, Parallel.SERIAL);
+            summed.markClusterLevel(pr.cluster, pr.m, false);
+            for (int depth : new int[] {1, 3, 5})
+                check(pr, summed, new Oracle(pr, depth, 2), new TreeLearner(summed, depth, 2, 5, Parallel.SERIAL),
+                        new TestWeights(pr), "seed " + seed + ", depth " + depth + ", summed by cluster");
         }
         assertTrue(clusterSplits > cases, "the cases split on cluster-level features: " + clusterSplits + " in " + cases);
     }
