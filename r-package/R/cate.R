@@ -130,6 +130,12 @@ cate.gbmixed <- function(object, newdata = NULL, level = 0.95, by_cluster = FALS
 jackknife_se <- function(object, part, x, treat = NULL) {
   reps <- jackknife_reps(object, part, x, treat)
   if (is.null(reps)) return(rep(NA_real_, nrow(x)))
+  jackknife_spread(reps)
+}
+
+# The delete-a-group jackknife standard error of each row of an n x K matrix of replicates:
+# sqrt((K - 1) / K sum_k (theta_k - mean theta)^2).
+jackknife_spread <- function(reps) {
   k <- ncol(reps)
   sqrt((k - 1) / k * rowSums((reps - rowMeans(reps))^2))
 }

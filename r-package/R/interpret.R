@@ -292,8 +292,7 @@ part_dependence <- function(object, info, k, codes) {
   out <- list(estimate = list(value = avg[, 1L], method = "partial dependence"))
   if (band) {
     # delete-a-group jackknife over the honest folds' curves, a t interval with K - 1 df (as cate())
-    reps <- avg[, -1L, drop = FALSE]
-    se <- sqrt((groups - 1) / groups * rowSums((reps - rowMeans(reps))^2))
+    se <- jackknife_spread(avg[, -1L, drop = FALSE])
     half <- jackknife_quantile(object, 0.95) * se
     out$se <- list(value = se, method = "jackknife")
     out$lwr <- list(value = avg[, 1L] - half, method = "jackknife")

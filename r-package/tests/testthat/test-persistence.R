@@ -1,3 +1,11 @@
+# Runs an R script in a fresh R session (Rscript --vanilla, this session's libraries) and expects it to succeed.
+expect_fresh_r <- function(script) {
+  libs <- paste(.libPaths(), collapse = .Platform$path.sep)
+  status <- system2(file.path(R.home("bin"), "Rscript"), c("--vanilla", shQuote(script)),
+                    env = paste0("R_LIBS=", shQuote(libs)), stdout = TRUE, stderr = TRUE)
+  expect_null(attr(status, "status"), label = paste(status, collapse = "\n"))
+}
+
 test_that("saveRDS/readRDS in a fresh R session gives identical predictions", {
   d <- sim_clustered(25, 8, seed = 31)
   fit <- gbmixed(y ~ x1 + x2 + g + (1 + t | id), d, control = quick_control())
@@ -21,10 +29,7 @@ test_that("saveRDS/readRDS in a fresh R session gives identical predictions", {
     "p <- predict(fit, nd, interval = 'prediction', allow.new.levels = TRUE)",
     sprintf("saveRDS(list(p = p, ranef = ranef(fit), sigma = sigma(fit)), %s)", deparse(out_file))
   ), script)
-  libs <- paste(.libPaths(), collapse = .Platform$path.sep)
-  status <- system2(file.path(R.home("bin"), "Rscript"), c("--vanilla", shQuote(script)),
-                    env = paste0("R_LIBS=", shQuote(libs)), stdout = TRUE, stderr = TRUE)
-  expect_null(attr(status, "status"), label = paste(status, collapse = "\n"))
+  expect_fresh_r(script)
   got <- readRDS(out_file)
   expect_identical(got$p, expected)
   expect_identical(got$ranef, ranef(fit))
@@ -96,10 +101,7 @@ test_that("gbmixed_save()/gbmixed_load() keep a fit in the engine's model file, 
     sprintf("saveRDS(predict(fit, nd, interval = 'prediction', allow.new.levels = TRUE), %s)", deparse(out))
   ), script)
   saveRDS(nd, file.path(dir, "nd.rds"))
-  libs <- paste(.libPaths(), collapse = .Platform$path.sep)
-  status <- system2(file.path(R.home("bin"), "Rscript"), c("--vanilla", shQuote(script)),
-                    env = paste0("R_LIBS=", shQuote(libs)), stdout = TRUE, stderr = TRUE)
-  expect_null(attr(status, "status"), label = paste(status, collapse = "\n"))
+  expect_fresh_r(script)
   expect_identical(readRDS(out), expected)
 })
 

@@ -125,8 +125,11 @@ final class TreeLearner {
 
     private boolean isClusterLevel(int k) { return nodeWeights != null && bf.clusterLevel[k]; }
 
-    /** A feature constant within clusters whose histogram is summed by cluster (no cluster-level scoring). */
-    private boolean summedByCluster(int k) { return nodeWeights == null && bf.clusterLevel != null && bf.clusterLevel[k]; }
+    /**
+     * A feature constant within clusters: its histogram comes from the node's cluster sums (weighted by the
+     * cluster weights when it is also scored at cluster level, isClusterLevel; by the rows' weights otherwise).
+     */
+    private boolean constantInCluster(int k) { return bf.clusterLevel != null && bf.clusterLevel[k]; }
 
     /** Leaf ordinal of every row in the last tree grown (shared: valid until the next fit). */
     int[] leafOf() { return leafOf; }
@@ -214,7 +217,7 @@ final class TreeLearner {
         boolean anyCluster = false;
         for (int k = 0; k < bf.p; k++) {
             if ((use != null && !use[k]) || (clusterOnly && !isClusterLevel(k))) continue;
-            if (isClusterLevel(k) || summedByCluster(k)) { other[nOther++] = k; anyCluster = true; }
+            if (constantInCluster(k)) { other[nOther++] = k; anyCluster = true; }
             else if (bf.col8[k] >= 0) { off8[nb8] = 3 * bf.offset[k]; col8[nb8] = bf.col8[k]; feats8[nb8++] = k; }
             else other[nOther++] = k;
         }
@@ -231,7 +234,7 @@ final class TreeLearner {
                 buildRows(task == 0 ? hist.a : blockBuf(task - 1), n8, b0, b1);
             } else {
                 int k = other[task - blocks];
-                if (isClusterLevel(k) || summedByCluster(k)) buildClusterFeature(hist, k); else buildFeature(hist, k, lo, hi);
+                if (constantInCluster(k)) buildClusterFeature(hist, k); else buildFeature(hist, k, lo, hi);
             }
         });
         if (blocks > 1) {
