@@ -52,7 +52,7 @@ public class HistKernelBench {
     private byte[][] cols;
     private byte[] rowMajor;
     private double[] gh, h, pair, pairOrdered;
-    private double[] s, w, hist;
+    private double[] s, w, hist, hist3;
     private int[] c;
 
     @Setup(Level.Trial)
@@ -88,6 +88,7 @@ public class HistKernelBench {
         w = new double[total];
         c = new int[total];
         hist = new double[2 * total];
+        hist3 = new double[3 * total];
     }
 
     @Benchmark
@@ -146,5 +147,21 @@ public class HistKernelBench {
             }
         }
         return hist[0] + hist[3];
+    }
+
+    /** As rowwiseOrdered with a row count per bin interleaved (S, W, count): the engine's kernel since 660210f. */
+    @Benchmark
+    public double rowwiseOrderedCount() {
+        double[] a = hist3;
+        java.util.Arrays.fill(a, 0);
+        for (int t = 0; t < rows; t++) {
+            int base = idx[t] * p;
+            double g = pairOrdered[2 * t], hh = pairOrdered[2 * t + 1];
+            for (int k = 0; k < p; k++) {
+                int bin = 3 * (off[k] + (rowMajor[base + k] & 0xFF));
+                a[bin] += g; a[bin + 1] += hh; a[bin + 2] += 1;
+            }
+        }
+        return a[0] + a[4];
     }
 }

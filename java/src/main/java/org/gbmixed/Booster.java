@@ -335,6 +335,11 @@ public final class Booster {
      */
     public int iterate(int k) {
         if (k < 0) throw new IllegalArgumentException("rounds = " + k + ": must be >= 0");
+        return par.call(() -> iterateOnPool(k));
+    }
+
+    /** {@link #iterate}, on a thread of the engine's pool. */
+    private int iterateOnPool(int k) {
         int stop = (int) Math.min((long) rounds + k, cfg.nrounds);
         while (rounds < stop && !stopped && !converged) {
             if (cfg.tol > 0) keepState();

@@ -35,6 +35,28 @@ final class Parallel {
         if (java.util.concurrent.ForkJoinTask.getPool() == pool) all.invoke(); else pool.invoke(all);
     }
 
+    /**
+     * Runs body on a thread of the pool while the calling thread waits, and returns its result; inline without a
+     * pool or when already on it. Many short parallel parts in a row (the nodes of a tree, the rounds) then fork
+     * and join among the pool's own threads, instead of each part being handed over from a thread outside the
+     * pool, which then sleeps until it is woken. An exception of body reaches the caller as thrown.
+     */
+    <T> T call(java.util.function.Supplier<T> body) {
+        if (pool == null || java.util.concurrent.ForkJoinTask.getPool() == pool) return body.get();
+        Object[] result = new Object[1];
+        Throwable[] failure = new Throwable[1];
+        pool.invoke(new RecursiveAction() {
+            @Override protected void compute() {
+                try { result[0] = body.get(); } catch (Throwable t) { failure[0] = t; }
+            }
+        });
+        if (failure[0] instanceof RuntimeException) throw (RuntimeException) failure[0];
+        if (failure[0] instanceof Error) throw (Error) failure[0];
+        if (failure[0] != null) throw new IllegalStateException(failure[0]);
+        @SuppressWarnings("unchecked") T t = (T) result[0];
+        return t;
+    }
+
     private static final class Range extends RecursiveAction {
         private final int lo, hi;
         private final IntConsumer body;

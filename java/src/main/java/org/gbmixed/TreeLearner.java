@@ -28,11 +28,18 @@ final class TreeLearner {
 
     private final BinnedFeatures bf;
     private final int maxDepth, minLeaf, total;
-    private final int[] idx, tmp;
-    /** The partition's scratch: side[t] = row idx[t] goes left. */
-    private final boolean[] side;
-    /** (g h, h) of row idx[t] at pairs[2t], pairs[2t + 1]; pairsTmp: the partition's scratch. */
-    private final double[] pairs, pairsTmp;
+    /**
+     * The rows of the node being worked on, idx[lo, hi), with their (g h, h) pairs at pairs[2t], pairs[2t + 1]:
+     * the buffers of the node's depth. Two buffers alternate by depth (idxBuf[depth & 1], pairBuf[depth & 1]): a
+     * partition moves a node's rows from its buffer into the same range of the other, where its children find
+     * them, so nothing is copied back.
+     */
+    private int[] idx;
+    private double[] pairs;
+    private final int[][] idxBuf;
+    private final double[][] pairBuf;
+    /** The partition's scratch: side[t] = 1 when row idx[t] goes left, else 0. */
+    private final byte[] side;
     /** Leaf ordinal of every row in the last tree grown, and the node of each leaf. */
     private final int[] leafOf;
     private int[] leafNode = new int[64];
@@ -45,6 +52,8 @@ final class TreeLearner {
     private final int[] off8, col8;
     /** Rows per block of a parallel histogram pass, and the most blocks (buffers of 3 x total doubles each). */
     private static final int BLOCK_ROWS = 16384, MAX_BLOCKS = 8;
+    /** Rows per block of a parallel partition (any blocking gives the same partition). */
+    private static final int PARTITION_ROWS = 4096;
     private final double[][] blockBufs = new double[MAX_BLOCKS - 1][];
     /**
      * {@link #sumClusters}: per cluster its slot in the node (valid where clusterStamp = stampMark); per slot a
@@ -94,11 +103,9 @@ final class TreeLearner {
         this.minLeaf = minLeaf;
         this.par = par;
         total = bf.offset[bf.p];
-        idx = new int[bf.n];
-        tmp = new int[bf.n];
-        side = new boolean[bf.n];
-        pairs = new double[2 * bf.n];
-        pairsTmp = new double[2 * bf.n];
+        idxBuf = new int[][] {new int[bf.n], new int[bf.n]};
+        pairBuf = new double[][] {new double[2 * bf.n], new double[2 * bf.n]};
+        side = new byte[bf.n];
         leafOf = new int[bf.n];
         hc = new double[bf.n];
         firstOfCluster = new boolean[bf.n];
@@ -179,6 +186,7 @@ final class TreeLearner {
         this.nodeWeights = bf.clusterLevel == null || !bf.scoreClusterSplits ? null : nw;
         first = 0;
         if (use != null) while (first < bf.p && !use[first]) first++;
+        atDepth(0);
         for (int i = 0; i < bf.n; i++) { idx[i] = i; pairs[2 * i] = g[i] * h[i]; pairs[2 * i + 1] = h[i]; }
         nodeInt = new ArrayList<>();
         nodeThr = new ArrayList<>();
@@ -204,6 +212,12 @@ final class TreeLearner {
         return new Tree(f, th, sets, miss, l, r, v);
     }
 
+    /** Makes the buffers of nodes at this depth current (idx, pairs). */
+    private void atDepth(int depth) {
+        idx = idxBuf[depth & 1];
+        pairs = pairBuf[depth & 1];
+    }
+
     /** Histogram of rows idx[lo, hi) for every feature. */
     private void build(Hist hist, int lo, int hi) {
         build(hist, lo, hi, false);
@@ -227,13 +241,17 @@ final class TreeLearner {
         // the byte features over fixed blocks of rows (by the row count alone, never the thread count), each into
         // its own buffer, then summed in block order
         int blocks = nb8 == 0 ? 0 : parallel ? Math.max(1, Math.min(MAX_BLOCKS, (hi - lo) / BLOCK_ROWS)) : 1;
-        int n8 = nb8;
-        p.forEach(blocks + nOther, task -> {
-            if (task < blocks) {
-                int b0 = lo + (int) ((long) (hi - lo) * task / blocks), b1 = lo + (int) ((long) (hi - lo) * (task + 1) / blocks);
-                buildRows(task == 0 ? hist.a : blockBuf(task - 1), n8, b0, b1);
+        // each block's byte features in groups, one task each (a feature's bins are summed in row order within
+        // its block whatever the grouping, so the groups may follow the thread count)
+        int groups = parallel && blocks < par.threads ? Math.min(nb8, par.threads) : 1;
+        int n8 = nb8, tasks8 = blocks * groups;
+        p.forEach(tasks8 + nOther, task -> {
+            if (task < tasks8) {
+                int blk = task / groups, grp = task % groups;
+                int b0 = lo + (int) ((long) (hi - lo) * blk / blocks), b1 = lo + (int) ((long) (hi - lo) * (blk + 1) / blocks);
+                buildRows(blk == 0 ? hist.a : blockBuf(blk - 1), n8 * grp / groups, n8 * (grp + 1) / groups, b0, b1);
             } else {
-                int k = other[task - blocks];
+                int k = other[task - tasks8];
                 if (constantInCluster(k)) buildClusterFeature(hist, k); else buildFeature(hist, k, lo, hi);
             }
         });
@@ -255,19 +273,19 @@ final class TreeLearner {
     }
 
     /**
-     * The byte features feats8[0, nf) of rows idx[lo, hi) into a (bin b's S, W, count at 3b..3b+2; their ranges
+     * The byte features feats8[j0, j1) of rows idx[lo, hi) into a (bin b's S, W, count at 3b..3b+2; their ranges
      * zeroed first): one pass over the rows, each row's pair read once and its bins from one stretch of rows8.
      */
-    private void buildRows(double[] a, int nf, int lo, int hi) {
+    private void buildRows(double[] a, int j0, int j1, int lo, int hi) {
         int stride = bf.p8;
-        int[] off = off8, col = col8;
+        int[] off = off8, col = col8, ix = idx;
         double[] pr = pairs;
         byte[] rows = bf.rows8;
-        for (int j = 0; j < nf; j++) java.util.Arrays.fill(a, off[j], off[j] + 3 * bf.nbins[feats8[j]], 0.0);
+        for (int j = j0; j < j1; j++) java.util.Arrays.fill(a, off[j], off[j] + 3 * bf.nbins[feats8[j]], 0.0);
         for (int t = lo; t < hi; t++) {
-            int base = idx[t] * stride;
+            int base = ix[t] * stride;
             double g = pr[2 * t], w = pr[2 * t + 1];
-            for (int j = 0; j < nf; j++) {
+            for (int j = j0; j < j1; j++) {
                 int b = off[j] + 3 * (rows[base + col[j]] & 0xFF);
                 a[b] += g; a[b + 1] += w; a[b + 2] += 1;
             }
@@ -353,6 +371,7 @@ final class TreeLearner {
      */
     private int grow(Hist hist, double[] out, int lo, int hi, int depth) {
         int node = newNode();
+        atDepth(depth);
         // node totals: S, W and (cluster-level splits) the node's cluster weight W_c; the histograms of this node
         // (and hc of its rows) are current
         double sumS = 0, sumW = 0, sumWc = 0;
@@ -444,7 +463,9 @@ final class TreeLearner {
             return node;
         }
         gain[bestF] += bestGain;
-        int nl = partition(lo, hi, bestF, bestBin, bestSet, bestMissLeft), nr = hi - lo - nl;
+        int nl = partition(lo, hi, bestF, bestBin, bestSet, bestMissLeft, idxBuf[(depth + 1) & 1],
+                pairBuf[(depth + 1) & 1]), nr = hi - lo - nl;
+        atDepth(depth + 1);   // the children's rows
         nodeInt.get(node)[0] = bestF;
         nodeThr.set(node, bestSet == null ? bf.threshold[bestF][bestBin] : Double.NaN);
         nodeSet.set(node, bestSet);
@@ -482,40 +503,38 @@ final class TreeLearner {
     }
 
     /**
-     * Partitions idx[lo, hi) (and the pairs with it) into the rows going left, then those going right, each side
-     * in its previous order; returns the number going left. Large nodes in blocks of rows: each block marks its
-     * rows' sides, prefix sums give every block its place on each side, the blocks move their rows there. A stable
-     * partition is unique, so the result is the same on any thread count.
+     * Partitions idx[lo, hi) (and the pairs with it) into the same range of toIdx, toPairs: the rows going left,
+     * then those going right, each side in its previous order; returns the number going left. In blocks of rows
+     * (one for a small node or one thread): each block marks its rows' sides, prefix sums give every block its
+     * place on each side, the blocks move their rows there, without branching on the side. A stable partition is
+     * unique, so the result is the same on any thread count.
      */
-    private int partition(int lo, int hi, int f, int bin, long[] set, boolean missLeft) {
+    private int partition(int lo, int hi, int f, int bin, long[] set, boolean missLeft, int[] toIdx, double[] toPairs) {
         int missing = bf.missingBin[f];
-        int blocks = Math.min(MAX_BLOCKS, (hi - lo) / BLOCK_ROWS);
-        if (blocks < 2 || par.threads < 2) {
-            int nl = 0, nr = 0;
-            for (int t = lo; t < hi; t++) {
-                int i = idx[t], b = bf.bin(f, i);
-                boolean goLeft = goesLeft(b, bin, set, missing, missLeft);
-                if (goLeft) {
-                    int u = lo + nl++;
-                    idx[u] = i; pairs[2 * u] = pairs[2 * t]; pairs[2 * u + 1] = pairs[2 * t + 1];
-                } else {
-                    tmp[nr] = i; pairsTmp[2 * nr] = pairs[2 * t]; pairsTmp[2 * nr + 1] = pairs[2 * t + 1];
-                    nr++;
-                }
-            }
-            System.arraycopy(tmp, 0, idx, lo + nl, nr);
-            System.arraycopy(pairsTmp, 0, pairs, 2 * (lo + nl), 2 * nr);
-            return nl;
-        }
+        int blocks = par.threads < 2 ? 1 : Math.max(1, Math.min(MAX_BLOCKS, (hi - lo) / PARTITION_ROWS));
+        Parallel p = blocks > 1 ? par : Parallel.SERIAL;
         int[] from = new int[blocks + 1], left = new int[blocks];
         for (int b = 0; b <= blocks; b++) from[b] = lo + (int) ((long) (hi - lo) * b / blocks);
-        par.forEach(blocks, blk -> {
+        int[] ix = idx;
+        double[] pr = pairs;
+        byte[] sd = side, col8 = bf.bins8[f];
+        p.forEach(blocks, blk -> {
             int c = 0;
-            for (int t = from[blk]; t < from[blk + 1]; t++) {
-                int b = bf.bin(f, idx[t]);
-                boolean goLeft = goesLeft(b, bin, set, missing, missLeft);
-                side[t] = goLeft;
-                if (goLeft) c++;
+            if (col8 != null && set == null) {
+                // a numeric split of a byte feature: side = b <= bin, the missing bin by missLeft
+                int ml = missLeft ? 1 : 0;
+                for (int t = from[blk]; t < from[blk + 1]; t++) {
+                    int b = col8[ix[t]] & 0xFF;
+                    int s = b == missing ? ml : b <= bin ? 1 : 0;
+                    sd[t] = (byte) s;
+                    c += s;
+                }
+            } else {
+                for (int t = from[blk]; t < from[blk + 1]; t++) {
+                    int s = goesLeft(bf.bin(f, ix[t]), bin, set, missing, missLeft) ? 1 : 0;
+                    sd[t] = (byte) s;
+                    c += s;
+                }
             }
             left[blk] = c;
         });
@@ -526,17 +545,13 @@ final class TreeLearner {
             atL[b] = l; atR[b] = r;
             l += left[b]; r += from[b + 1] - from[b] - left[b];
         }
-        par.forEach(blocks, blk -> {
+        p.forEach(blocks, blk -> {
             int l = atL[blk], r = atR[blk];
             for (int t = from[blk]; t < from[blk + 1]; t++) {
-                int u = side[t] ? l++ : r++;
-                tmp[u] = idx[t]; pairsTmp[2 * u] = pairs[2 * t]; pairsTmp[2 * u + 1] = pairs[2 * t + 1];
+                int s = sd[t], u = r + ((l - r) & -s);   // l when s = 1, else r
+                toIdx[u] = ix[t]; toPairs[2 * u] = pr[2 * t]; toPairs[2 * u + 1] = pr[2 * t + 1];
+                l += s; r += 1 - s;
             }
-        });
-        par.forEach(blocks, blk -> {
-            int a = from[blk], len = from[blk + 1] - a;
-            System.arraycopy(tmp, a, idx, a, len);
-            System.arraycopy(pairsTmp, 2 * a, pairs, 2 * a, 2 * len);
         });
         return nl;
     }

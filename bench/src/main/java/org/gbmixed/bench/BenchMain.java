@@ -138,7 +138,7 @@ public final class BenchMain {
 
     private static Config.Builder treeConfig(int rounds) {
         return new Config.Builder().nrounds(rounds).learningRate(0.1).learner("tree").maxDepth(6).maxBins(256)
-                .minLeaf(20).seed(1L).threads(0);
+                .minLeaf(20).seed(1L).threads(Integer.getInteger("bench.threads", 0));
     }
 
     private static Clock iterate(Booster b, int rounds, Clock c) {
