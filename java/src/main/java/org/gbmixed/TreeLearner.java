@@ -40,6 +40,20 @@ final class TreeLearner {
     private final double[][] pairBuf;
     /** The partition's scratch: side[t] = 1 when row idx[t] goes left, else 0. */
     private final byte[] side;
+    /**
+     * A node's rows idx[lo, hi) hold its rows of positive weight first, idx[lo, mid), then those of weight 0
+     * (a cross-fit mean's held-out fold, subsampled-out clusters), which add nothing to S and W: for them a
+     * histogram pass adds only the count. The order within each part is the rows' order, as the partition keeps
+     * both parts stable.
+     */
+    private int leftMid;
+    /**
+     * The weight shared by every row of positive weight in the tree being grown, or 0 when the weights differ.
+     * With one weight, a bin's count of such rows is W / unitWeight, so a histogram pass adds only S and W for them.
+     */
+    private double unitWeight;
+    /** With unitWeight: counts are exact below this many rows (the rounding error of W grows with the count). */
+    private static final int UNIT_WEIGHT_MAX_ROWS = 1 << 25;
     /** Leaf ordinal of every row in the last tree grown, and the node of each leaf. */
     private final int[] leafOf;
     private int[] leafNode = new int[64];
@@ -187,7 +201,18 @@ final class TreeLearner {
         first = 0;
         if (use != null) while (first < bf.p && !use[first]) first++;
         atDepth(0);
-        for (int i = 0; i < bf.n; i++) { idx[i] = i; pairs[2 * i] = g[i] * h[i]; pairs[2 * i + 1] = h[i]; }
+        int own = 0;
+        double w0 = Double.NaN;
+        boolean same = true;
+        for (int i = 0; i < bf.n; i++)
+            if (h[i] != 0) {
+                if (own++ == 0) w0 = h[i]; else if (h[i] != w0) same = false;
+            }
+        unitWeight = same && own > 0 && own < UNIT_WEIGHT_MAX_ROWS && w0 > 0 ? w0 : 0;
+        for (int i = 0, a = 0, z = own; i < bf.n; i++) {
+            int t = h[i] != 0 ? a++ : z++;
+            idx[t] = i; pairs[2 * t] = h[i] != 0 ? g[i] * h[i] : 0; pairs[2 * t + 1] = h[i];
+        }
         nodeInt = new ArrayList<>();
         nodeThr = new ArrayList<>();
         nodeVal = new ArrayList<>();
@@ -195,8 +220,8 @@ final class TreeLearner {
         nodeMissLeft = new ArrayList<>();
         nleaves = 0;
         Hist root = borrow();
-        build(root, 0, bf.n);
-        grow(root, out, 0, bf.n, 0);
+        build(root, 0, own, bf.n);
+        grow(root, out, 0, own, bf.n, 0);
         int size = nodeInt.size();
         int[] f = new int[size], l = new int[size], r = new int[size];
         double[] th = new double[size], v = new double[size];
@@ -218,13 +243,13 @@ final class TreeLearner {
         pairs = pairBuf[depth & 1];
     }
 
-    /** Histogram of rows idx[lo, hi) for every feature. */
-    private void build(Hist hist, int lo, int hi) {
-        build(hist, lo, hi, false);
+    /** Histogram of rows idx[lo, hi) (of positive weight before mid) for every feature. */
+    private void build(Hist hist, int lo, int mid, int hi) {
+        build(hist, lo, mid, hi, false);
     }
 
     /** The same for every feature, or (clusterOnly) for the cluster-level ones only. */
-    private void build(Hist hist, int lo, int hi, boolean clusterOnly) {
+    private void build(Hist hist, int lo, int mid, int hi, boolean clusterOnly) {
         if (nodeWeights != null) nodeWeights.compute(idx, lo, hi, hc, firstOfCluster);
         // byte features (row-major, in row blocks below) and the others (one task each)
         int nb8 = 0, nOther = 0;
@@ -248,14 +273,16 @@ final class TreeLearner {
         p.forEach(tasks8 + nOther, task -> {
             if (task < tasks8) {
                 int blk = task / groups, grp = task % groups;
-                int b0 = lo + (int) ((long) (hi - lo) * blk / blocks), b1 = lo + (int) ((long) (hi - lo) * (blk + 1) / blocks);
-                buildRows(blk == 0 ? hist.a : blockBuf(blk - 1), n8 * grp / groups, n8 * (grp + 1) / groups, b0, b1);
+                buildRows(blk == 0 ? hist.a : blockBuf(blk - 1), n8 * grp / groups, n8 * (grp + 1) / groups,
+                        split(lo, mid, blk, blocks), split(lo, mid, blk + 1, blocks),
+                        split(mid, hi, blk, blocks), split(mid, hi, blk + 1, blocks));
             } else {
                 int k = other[task - tasks8];
                 if (constantInCluster(k)) buildClusterFeature(hist, k); else buildFeature(hist, k, lo, hi);
             }
         });
-        if (blocks > 1) {
+        double unit = unitWeight;
+        if (blocks > 1 || unit > 0) {
             double[] a = hist.a;
             p.forEach(n8, j -> {
                 int from = off8[j], to = from + 3 * bf.nbins[feats8[j]];
@@ -263,8 +290,15 @@ final class TreeLearner {
                     double[] x = blockBuf(b - 1);
                     for (int c = from; c < to; c++) a[c] += x[c];
                 }
+                // the rows of positive weight were not counted: W / unitWeight of them
+                if (unit > 0) for (int c = from; c < to; c += 3) a[c + 2] += Math.rint(a[c + 1] / unit);
             });
         }
+    }
+
+    /** Boundary b of `parts` equal parts of [lo, hi). */
+    private static int split(int lo, int hi, int b, int parts) {
+        return lo + (int) ((long) (hi - lo) * b / parts);
     }
 
     private double[] blockBuf(int b) {
@@ -273,22 +307,39 @@ final class TreeLearner {
     }
 
     /**
-     * The byte features feats8[j0, j1) of rows idx[lo, hi) into a (bin b's S, W, count at 3b..3b+2; their ranges
-     * zeroed first): one pass over the rows, each row's pair read once and its bins from one stretch of rows8.
+     * The byte features feats8[j0, j1) of rows idx[lo, hi) (of positive weight) and idx[zlo, zhi) (of weight 0)
+     * into a (bin b's S, W, count at 3b..3b+2; their ranges zeroed first): one pass over the rows, each row's pair
+     * read once and its bins from one stretch of rows8. With a unitWeight the rows of positive weight are not
+     * counted here (see build); rows of weight 0 are only counted.
      */
-    private void buildRows(double[] a, int j0, int j1, int lo, int hi) {
+    private void buildRows(double[] a, int j0, int j1, int lo, int hi, int zlo, int zhi) {
         int stride = bf.p8;
         int[] off = off8, col = col8, ix = idx;
         double[] pr = pairs;
         byte[] rows = bf.rows8;
         for (int j = j0; j < j1; j++) java.util.Arrays.fill(a, off[j], off[j] + 3 * bf.nbins[feats8[j]], 0.0);
-        for (int t = lo; t < hi; t++) {
-            int base = ix[t] * stride;
-            double g = pr[2 * t], w = pr[2 * t + 1];
-            for (int j = j0; j < j1; j++) {
-                int b = off[j] + 3 * (rows[base + col[j]] & 0xFF);
-                a[b] += g; a[b + 1] += w; a[b + 2] += 1;
+        if (unitWeight > 0) {
+            for (int t = lo; t < hi; t++) {
+                int base = ix[t] * stride;
+                double g = pr[2 * t], w = pr[2 * t + 1];
+                for (int j = j0; j < j1; j++) {
+                    int b = off[j] + 3 * (rows[base + col[j]] & 0xFF);
+                    a[b] += g; a[b + 1] += w;
+                }
             }
+        } else {
+            for (int t = lo; t < hi; t++) {
+                int base = ix[t] * stride;
+                double g = pr[2 * t], w = pr[2 * t + 1];
+                for (int j = j0; j < j1; j++) {
+                    int b = off[j] + 3 * (rows[base + col[j]] & 0xFF);
+                    a[b] += g; a[b + 1] += w; a[b + 2] += 1;
+                }
+            }
+        }
+        for (int t = zlo; t < zhi; t++) {
+            int base = ix[t] * stride;
+            for (int j = j0; j < j1; j++) a[off[j] + 3 * (rows[base + col[j]] & 0xFF) + 2] += 1;
         }
     }
 
@@ -369,7 +420,7 @@ final class TreeLearner {
      * Grows the node of rows idx[lo, hi) whose histogram is hist (returned to the pool when done); hist is null
      * for a node that cannot split (at max depth or too few rows), which becomes a leaf without a histogram.
      */
-    private int grow(Hist hist, double[] out, int lo, int hi, int depth) {
+    private int grow(Hist hist, double[] out, int lo, int mid, int hi, int depth) {
         int node = newNode();
         atDepth(depth);
         // node totals: S, W and (cluster-level splits) the node's cluster weight W_c; the histograms of this node
@@ -463,9 +514,11 @@ final class TreeLearner {
             return node;
         }
         gain[bestF] += bestGain;
-        int nl = partition(lo, hi, bestF, bestBin, bestSet, bestMissLeft, idxBuf[(depth + 1) & 1],
+        int nl = partition(lo, mid, hi, bestF, bestBin, bestSet, bestMissLeft, idxBuf[(depth + 1) & 1],
                 pairBuf[(depth + 1) & 1]), nr = hi - lo - nl;
-        atDepth(depth + 1);   // the children's rows
+        // the children's rows: left idx[lo, lo + nl) (positive weight before midL), right idx[lo + nl, hi)
+        int midL = lo + leftMid, midR = lo + nl + (mid - lo - leftMid);
+        atDepth(depth + 1);
         nodeInt.get(node)[0] = bestF;
         nodeThr.set(node, bestSet == null ? bf.threshold[bestF][bestBin] : Double.NaN);
         nodeSet.set(node, bestSet);
@@ -477,26 +530,26 @@ final class TreeLearner {
         if (canL && canR) {
             Hist small = borrow();
             boolean leftSmall = nl <= nr;
-            if (leftSmall) build(small, lo, lo + nl); else build(small, lo + nl, hi);
+            if (leftSmall) build(small, lo, midL, lo + nl); else build(small, lo + nl, midR, hi);
             double[] pa = hist.a, sa = small.a;
             for (int b = 0; b < 3 * total; b++) pa[b] -= sa[b];
             // cluster weights depend on the node's rows: no subtraction for the cluster-level features
             if (nodeWeights != null) {
-                if (leftSmall) build(hist, lo + nl, hi, true); else build(hist, lo, lo + nl, true);
+                if (leftSmall) build(hist, lo + nl, midR, hi, true); else build(hist, lo, midL, lo + nl, true);
             }
             leftH = leftSmall ? small : hist;
             rightH = leftSmall ? hist : small;
         } else if (canL) {
-            build(hist, lo, lo + nl);
+            build(hist, lo, midL, lo + nl);
             leftH = hist;
         } else if (canR) {
-            build(hist, lo + nl, hi);
+            build(hist, lo + nl, midR, hi);
             rightH = hist;
         } else {
             pool.push(hist);
         }
-        int l = grow(leftH, out, lo, lo + nl, depth + 1);
-        int r = grow(rightH, out, lo + nl, hi, depth + 1);
+        int l = grow(leftH, out, lo, midL, lo + nl, depth + 1);
+        int r = grow(rightH, out, lo + nl, midR, hi, depth + 1);
         nodeInt.get(node)[1] = l;
         nodeInt.get(node)[2] = r;
         return node;
@@ -504,17 +557,22 @@ final class TreeLearner {
 
     /**
      * Partitions idx[lo, hi) (and the pairs with it) into the same range of toIdx, toPairs: the rows going left,
-     * then those going right, each side in its previous order; returns the number going left. In blocks of rows
-     * (one for a small node or one thread): each block marks its rows' sides, prefix sums give every block its
-     * place on each side, the blocks move their rows there, without branching on the side. A stable partition is
-     * unique, so the result is the same on any thread count.
+     * then those going right, each side in its previous order and with its rows of positive weight (before mid)
+     * first; returns the number going left, and the number of them of positive weight in leftMid. In blocks of
+     * rows (one per part for a small node or one thread): each block marks its rows' sides, prefix sums give every
+     * block its place on each side, the blocks move their rows there, without branching on the side. A stable
+     * partition is unique, so the result is the same on any thread count.
      */
-    private int partition(int lo, int hi, int f, int bin, long[] set, boolean missLeft, int[] toIdx, double[] toPairs) {
+    private int partition(int lo, int mid, int hi, int f, int bin, long[] set, boolean missLeft, int[] toIdx,
+                          double[] toPairs) {
         int missing = bf.missingBin[f];
-        int blocks = par.threads < 2 ? 1 : Math.max(1, Math.min(MAX_BLOCKS, (hi - lo) / PARTITION_ROWS));
-        Parallel p = blocks > 1 ? par : Parallel.SERIAL;
+        int bo = partitionBlocks(mid - lo), bz = partitionBlocks(hi - mid), blocks = bo + bz;
+        Parallel p = hi - lo >= 2 * PARTITION_ROWS ? par : Parallel.SERIAL;
         int[] from = new int[blocks + 1], left = new int[blocks];
-        for (int b = 0; b <= blocks; b++) from[b] = lo + (int) ((long) (hi - lo) * b / blocks);
+        for (int b = 0; b < bo; b++) from[b] = split(lo, mid, b, bo);
+        for (int b = 1; b < bz; b++) from[bo + b] = split(mid, hi, b, bz);
+        from[bo] = mid;
+        from[blocks] = hi;
         int[] ix = idx;
         double[] pr = pairs;
         byte[] sd = side, col8 = bf.bins8[f];
@@ -538,10 +596,17 @@ final class TreeLearner {
             }
             left[blk] = c;
         });
+        // destination: [left, weight > 0 | left, weight 0 | right, weight > 0 | right, weight 0]
+        int lo1 = 0, lz = 0;
+        for (int b = 0; b < bo; b++) lo1 += left[b];
+        for (int b = bo; b < blocks; b++) lz += left[b];
+        int ro = mid - lo - lo1;
         int[] atL = new int[blocks], atR = new int[blocks];
-        int nl = 0;
-        for (int b = 0; b < blocks; b++) nl += left[b];
-        for (int b = 0, l = lo, r = lo + nl; b < blocks; b++) {
+        for (int b = 0, l = lo, r = lo + lo1 + lz; b < bo; b++) {
+            atL[b] = l; atR[b] = r;
+            l += left[b]; r += from[b + 1] - from[b] - left[b];
+        }
+        for (int b = bo, l = lo + lo1, r = lo + lo1 + lz + ro; b < blocks; b++) {
             atL[b] = l; atR[b] = r;
             l += left[b]; r += from[b + 1] - from[b] - left[b];
         }
@@ -553,7 +618,13 @@ final class TreeLearner {
                 l += s; r += 1 - s;
             }
         });
-        return nl;
+        leftMid = lo1;
+        return lo1 + lz;
+    }
+
+    /** Blocks of a partition of r rows: none for none, one for a small part or one thread. */
+    private int partitionBlocks(int r) {
+        return r == 0 ? 0 : par.threads < 2 ? 1 : Math.max(1, Math.min(MAX_BLOCKS, r / PARTITION_ROWS));
     }
 
     /** Whether bin b goes left: in the factor split's set, or (numeric) b <= bin, the missing bin by missLeft. */

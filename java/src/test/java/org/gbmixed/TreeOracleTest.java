@@ -493,23 +493,32 @@ class TreeOracleTest {
         Integer[] order = new Integer[n];
         for (int i = 0; i < n; i++) order[i] = i;
         Arrays.sort(order, (a, b) -> Double.compare(x[a], x[b]));
-        double[][] outs = new double[3][];
-        for (int threads = 1; threads <= 3; threads++) {
-            Parallel par = new Parallel(threads);
-            BinnedFeatures bf = new BinnedFeatures(new Features("x", x, n, 2, new int[] {0, 0}), 256, false, par);
-            assertEquals(2, bf.p8, "both features are bytes");
-            assertEquals(1, bf.col8[1]);
-            double[] expect = new double[n], out = new double[n];
-            sortedOracle(order.clone(), 0, n, 4, 30, g, h, expect, bf);
-            Tree t = new TreeLearner(bf, 4, 30, par).fit(g, h, out);
-            for (int i = 0; i < n; i++) {
-                assertEquals(expect[i], out[i], 1e-9 * (1 + Math.abs(expect[i])), threads + " threads, row " + i);
-                assertEquals(out[i], t.predict(x, n, i), 1e-12 * (1 + Math.abs(out[i])));
+        // the weights as given; then one weight for all rows but every third block of 50 rows (a left-out fold),
+        // which weigh 0: the rows of positive weight are counted from W, those of weight 0 only counted, and both
+        // still count for min_leaf
+        double[] unit = new double[n];
+        for (int i = 0; i < n; i++) unit[i] = (i / 50) % 3 == 2 ? 0 : 0.37;
+        for (double[] wt : new double[][] {h, unit}) {
+            String what = wt == h ? "weights as given" : "one weight, a third of the rows 0";
+            double[][] outs = new double[3][];
+            for (int threads = 1; threads <= 3; threads++) {
+                Parallel par = new Parallel(threads);
+                BinnedFeatures bf = new BinnedFeatures(new Features("x", x, n, 2, new int[] {0, 0}), 256, false, par);
+                assertEquals(2, bf.p8, "both features are bytes");
+                assertEquals(1, bf.col8[1]);
+                double[] expect = new double[n], out = new double[n];
+                int minLeaf = wt == h ? 30 : 3000;   // 3000: a third of the rows of a leaf may be the weightless
+                sortedOracle(order.clone(), 0, n, 4, minLeaf, g, wt, expect, bf);
+                Tree t = new TreeLearner(bf, 4, minLeaf, par).fit(g, wt, out);
+                for (int i = 0; i < n; i++) {
+                    assertEquals(expect[i], out[i], 1e-9 * (1 + Math.abs(expect[i])), what + ", " + threads + " threads, row " + i);
+                    assertEquals(out[i], t.predict(x, n, i), 1e-12 * (1 + Math.abs(out[i])));
+                }
+                for (int k = 0; k < t.size(); k++) if (t.feature[k] >= 0) assertEquals(0, t.feature[k], "never the constant");
+                outs[threads - 1] = out;
             }
-            for (int k = 0; k < t.size(); k++) if (t.feature[k] >= 0) assertEquals(0, t.feature[k], "never the constant");
-            outs[threads - 1] = out;
+            assertTrue(Arrays.equals(outs[0], outs[1]) && Arrays.equals(outs[0], outs[2]), what + ": bit-identical for 1, 2, 3 threads");
         }
-        assertTrue(Arrays.equals(outs[0], outs[1]) && Arrays.equals(outs[0], outs[2]), "bit-identical for 1, 2, 3 threads");
     }
 
     private static void sortedOracle(Integer[] ord, int lo, int hi, int depth, int minLeaf, double[] g, double[] h, double[] out) {
