@@ -18,12 +18,19 @@ interface Basis {
      */
     int row(int j, int[] col, double[] val, int off);
 
+    /**
+     * Whether every row has all ncol() columns, written in column order (the linear learner): then
+     * {@link NewtonStep} sums the rows without column bookkeeping.
+     */
+    default boolean dense() { return false; }
+
     /** This basis with row j multiplied by m[j] (the treatment contrast of the treatment-effect part). */
     default Basis times(double[] m) {
         Basis a = this;
         return new Basis() {
             public int ncol() { return a.ncol(); }
             public int maxNonZero() { return a.maxNonZero(); }
+            public boolean dense() { return a.dense(); }
             public int row(int j, int[] col, double[] val, int off) {
                 int k = a.row(j, col, val, off);
                 for (int t = off; t < off + k; t++) val[t] *= m[j];
@@ -38,6 +45,7 @@ interface Basis {
         return new Basis() {
             public int ncol() { return na + b.ncol(); }
             public int maxNonZero() { return a.maxNonZero() + b.maxNonZero(); }
+            public boolean dense() { return a.dense() && b.dense(); }
             public int row(int j, int[] col, double[] val, int off) {
                 int k = a.row(j, col, val, off);
                 int kb = b.row(j, col, val, off + k);
@@ -52,6 +60,7 @@ interface Basis {
         return new Basis() {
             public int ncol() { return 1; }
             public int maxNonZero() { return 1; }
+            public boolean dense() { return true; }
             public int row(int j, int[] col, double[] val, int off) {
                 col[off] = 0;
                 val[off] = v == null ? 1 : v[j];

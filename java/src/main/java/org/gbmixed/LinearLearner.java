@@ -52,19 +52,21 @@ final class LinearLearner {
     /** Fits g ~ X with weights h; writes fitted values to out; returns coefficients in raw covariate units. */
     double[] fit(double[] g, double[] h, double[] out) {
         int p = ncoef;
-        double[] a = new double[p * p], b = new double[p];
-        for (int j = 0; j < p; j++) {
-            int oj = j * n;
-            double sb = 0;
-            for (int i = 0; i < n; i++) sb += design[oj + i] * h[i] * g[i];
-            b[j] = sb;
-            for (int k = j; k < p; k++) {
-                int ok = k * n;
-                double s = 0;
-                for (int i = 0; i < n; i++) s += design[oj + i] * h[i] * design[ok + i];
-                a[k + j * p] = s;
+        double[] a = new double[p * p], b = new double[p], x = new double[p];
+        // one pass over the rows (not one per pair of columns): row i's products into the upper triangle
+        for (int i = 0; i < n; i++) {
+            double hi = h[i];
+            if (hi == 0) continue;
+            for (int j = 0; j < p; j++) x[j] = design[i + j * n];
+            double hg = hi * g[i];
+            for (int j = 0; j < p; j++) {
+                double v = x[j], vh = v * hi;
+                b[j] += v * hg;
+                int oj = j * p;
+                for (int k = 0; k <= j; k++) a[k + oj] += vh * x[k];
             }
         }
+        for (int j = 0; j < p; j++) for (int k = j + 1; k < p; k++) { a[k + j * p] = a[j + k * p]; a[j + k * p] = 0; }
         double[] diag = new double[p];
         for (int j = 0; j < p; j++) diag[j] = a[j + j * p];
         // a pivot tiny relative to its diagonal (squared L_jj below 1e-10 A_jj) means collinearity
@@ -80,6 +82,7 @@ final class LinearLearner {
         return new Basis() {
             public int ncol() { return ncoef; }
             public int maxNonZero() { return ncoef; }
+            public boolean dense() { return true; }
             public int row(int j, int[] col, double[] val, int off) {
                 for (int c = 0; c < ncoef; c++) { col[off + c] = c; val[off + c] = design[j + c * n]; }
                 return ncoef;

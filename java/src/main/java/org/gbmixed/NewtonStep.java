@@ -103,6 +103,10 @@ final class NewtonStep {
             accumulateLeaves(leaves, k, lik, resVar, cw, s, lo, hi);
             return;
         }
+        if (a.dense()) {
+            accumulateDense(a, k, lik, resVar, cw, s, lo, hi);
+            return;
+        }
         for (int i = lo; i < hi; i++) {
             double ci = cw == null ? 1 : cw[i];
             if (ci == 0) continue;
@@ -135,6 +139,36 @@ final class NewtonStep {
             }
             // - U_i' P_i U_i over the touched columns (U holds cw_i)
             subtractUPU(s, post, i * q * q, nt, 1 / ci);
+        }
+        fold(h, k, kk);
+    }
+
+    /**
+     * The same for a dense basis (every row has all k columns, in order: the linear learner): no column
+     * bookkeeping; each row's products go to the upper triangle, contiguous in memory, and the fold moves them down.
+     */
+    private void accumulateDense(Basis a, int k, Likelihood lik, double[] resVar, double[] cw, Acc s, int lo, int hi) {
+        int q = d.q, n = d.n, kk = s.k;
+        double[] h = s.h, g = s.g, u = s.u, val = s.val, z = d.z, e = lik.e, post = lik.post;
+        int[] col = s.col, touched = s.touched;
+        for (int c = 0; c < k; c++) touched[c] = c;
+        for (int i = lo; i < hi; i++) {
+            double ci = cw == null ? 1 : cw[i];
+            if (ci == 0) continue;
+            Arrays.fill(u, 0, q * k, 0.0);
+            for (int t = d.start[i]; t < d.start[i + 1]; t++) {
+                int j = d.order[t];
+                a.row(j, col, val, 0);
+                double rinv = ci / resVar[j], er = e[j] * rinv;
+                for (int c = 0; c < k; c++) {
+                    double v = val[c], vr = v * rinv;
+                    g[c] += v * er;
+                    for (int l = 0; l < q; l++) u[c * q + l] += z[j + l * n] * vr;
+                    int hc = c * kk;
+                    for (int c2 = 0; c2 <= c; c2++) h[c2 + hc] += vr * val[c2];
+                }
+            }
+            subtractUPU(s, post, i * q * q, k, 1 / ci);
         }
         fold(h, k, kk);
     }

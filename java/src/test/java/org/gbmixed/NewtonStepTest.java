@@ -2,6 +2,7 @@ package org.gbmixed;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
@@ -277,6 +278,40 @@ class NewtonStepTest {
                 }
                 assertEquals(dense, viaWeights, DENSE_TOL * Math.abs(dense), "a_L' V^-1 a_L, q = " + q + (mult == null ? ", mean" : ", treatment"));
             }
+        }
+    }
+
+    /**
+     * The dense path (every row has every column: the linear learner, the levels) against the generic route: the
+     * same rows through a basis that does not say it is dense. Three dense columns (an intercept, a covariate, a
+     * contrast times the covariate) and zero, one or two weights per cluster.
+     */
+    @ParameterizedTest
+    @CsvSource({"1,false", "2,true", "3,true"})
+    void denseBasisEqualsTheGenericRoute(int q, boolean weights) {
+        Setup s = new Setup(91 + q, q, 4, weights);
+        Basis x = new Basis() {
+            public int ncol() { return 1; }
+            public int maxNonZero() { return 1; }
+            public boolean dense() { return true; }
+            public int row(int j, int[] col, double[] val, int off) { col[off] = 0; val[off] = s.xs[j]; return 1; }
+        };
+        Basis dense = Basis.concat(Basis.concat(Basis.column(null), x), x.times(s.mult));
+        assertTrue(dense.dense());
+        Basis generic = new Basis() {
+            public int ncol() { return dense.ncol(); }
+            public int maxNonZero() { return dense.maxNonZero(); }
+            public int row(int j, int[] col, double[] val, int off) { return dense.row(j, col, val, off); }
+        };
+        assertFalse(generic.dense());
+        int k = dense.ncol();
+        double[] g1 = new double[k], g2 = new double[k];
+        double[] h1 = new NewtonStep(s.d, Parallel.SERIAL).system(dense, s.lik, s.resVar, s.cw, g1);
+        double[] h2 = new NewtonStep(s.d, Parallel.SERIAL).system(generic, s.lik, s.resVar, s.cw, g2);
+        for (int c = 0; c < k; c++) {
+            assertEquals(g2[c], g1[c], 1e-12 * (1 + Math.abs(g2[c])), "g[" + c + "]");
+            for (int r = c; r < k; r++)
+                assertEquals(h2[r + c * k], h1[r + c * k], 1e-12 * (1 + Math.abs(h2[r + c * k])), "H[" + r + "," + c + "]");
         }
     }
 
