@@ -221,7 +221,10 @@ final class TreeLearner {
         nleaves = 0;
         Hist root = borrow();
         build(root, 0, own, bf.n);
-        grow(root, out, 0, own, bf.n, 0);
+        grow(root, 0, own, bf.n, 0);
+        double[] leafValue = new double[nleaves];
+        for (int k = 0; k < nleaves; k++) leafValue[k] = nodeVal.get(leafNode[k]);
+        for (int i = 0; i < bf.n; i++) out[i] = leafValue[leafOf[i]];
         int size = nodeInt.size();
         int[] f = new int[size], l = new int[size], r = new int[size];
         double[] th = new double[size], v = new double[size];
@@ -420,7 +423,7 @@ final class TreeLearner {
      * Grows the node of rows idx[lo, hi) whose histogram is hist (returned to the pool when done); hist is null
      * for a node that cannot split (at max depth or too few rows), which becomes a leaf without a histogram.
      */
-    private int grow(Hist hist, double[] out, int lo, int mid, int hi, int depth) {
+    private int grow(Hist hist, int lo, int mid, int hi, int depth) {
         int node = newNode();
         atDepth(depth);
         // node totals: S, W and (cluster-level splits) the node's cluster weight W_c; the histograms of this node
@@ -505,24 +508,28 @@ final class TreeLearner {
             }
         }
         if (bestF < 0) {
-            double v = sumW > 0 ? sumS / sumW : 0.0;
-            nodeVal.set(node, v);
-            for (int t = lo; t < hi; t++) { out[idx[t]] = v; leafOf[idx[t]] = nleaves; }
-            if (nleaves == leafNode.length) leafNode = java.util.Arrays.copyOf(leafNode, 2 * nleaves);
-            leafNode[nleaves++] = node;
+            nodeVal.set(node, sumW > 0 ? sumS / sumW : 0.0);
+            int leaf = newLeaf(node);
+            for (int t = lo; t < hi; t++) leafOf[idx[t]] = leaf;
             if (hist != null) pool.push(hist);
             return node;
         }
         gain[bestF] += bestGain;
+        nodeInt.get(node)[0] = bestF;
+        nodeThr.set(node, bestSet == null ? bf.threshold[bestF][bestBin] : Double.NaN);
+        nodeSet.set(node, bestSet);
+        nodeMissLeft.set(node, bestMissLeft);
+        if (depth + 1 >= maxDepth) {
+            // both children are leaves: their rows get their leaf in one pass, without a partition
+            if (hist != null) pool.push(hist);
+            splitIntoLeaves(node, lo, hi, bestF, bestBin, bestSet, bestMissLeft);
+            return node;
+        }
         int nl = partition(lo, mid, hi, bestF, bestBin, bestSet, bestMissLeft, idxBuf[(depth + 1) & 1],
                 pairBuf[(depth + 1) & 1]), nr = hi - lo - nl;
         // the children's rows: left idx[lo, lo + nl) (positive weight before midL), right idx[lo + nl, hi)
         int midL = lo + leftMid, midR = lo + nl + (mid - lo - leftMid);
         atDepth(depth + 1);
-        nodeInt.get(node)[0] = bestF;
-        nodeThr.set(node, bestSet == null ? bf.threshold[bestF][bestBin] : Double.NaN);
-        nodeSet.set(node, bestSet);
-        nodeMissLeft.set(node, bestMissLeft);
         // children: only those that can split need a histogram; for two, build the smaller one's and derive the
         // larger one as parent - smaller; for one, build it into the parent's buffer
         boolean canL = depth + 1 < maxDepth && nl >= 2 * minLeaf, canR = depth + 1 < maxDepth && nr >= 2 * minLeaf;
@@ -548,11 +555,44 @@ final class TreeLearner {
         } else {
             pool.push(hist);
         }
-        int l = grow(leftH, out, lo, midL, lo + nl, depth + 1);
-        int r = grow(rightH, out, lo + nl, midR, hi, depth + 1);
+        int l = grow(leftH, lo, midL, lo + nl, depth + 1);
+        int r = grow(rightH, lo + nl, midR, hi, depth + 1);
         nodeInt.get(node)[1] = l;
         nodeInt.get(node)[2] = r;
         return node;
+    }
+
+    /** The next leaf ordinal, for node. */
+    private int newLeaf(int node) {
+        if (nleaves == leafNode.length) leafNode = java.util.Arrays.copyOf(leafNode, 2 * nleaves);
+        leafNode[nleaves] = node;
+        return nleaves++;
+    }
+
+    /**
+     * A split of rows idx[lo, hi) whose two children are leaves: the children (left, then right, numbered as the
+     * recursion would), their values from the rows' sums in node order (as after a partition: each child's rows of
+     * positive weight keep their order, and rows of weight 0 add 0), and every row's leaf.
+     */
+    private void splitIntoLeaves(int node, int lo, int hi, int f, int bin, long[] set, boolean missLeft) {
+        int left = newNode(), leafL = newLeaf(left), right = newNode(), leafR = newLeaf(right);
+        nodeInt.get(node)[1] = left;
+        nodeInt.get(node)[2] = right;
+        int missing = bf.missingBin[f];
+        double sL = 0, wL = 0, sR = 0, wR = 0;
+        int[] ix = idx, lf = leafOf;
+        double[] pr = pairs;
+        byte[] col8 = bf.bins8[f];
+        for (int t = lo; t < hi; t++) {
+            int i = ix[t], b = col8 != null ? col8[i] & 0xFF : bf.bin(f, i);
+            if (goesLeft(b, bin, set, missing, missLeft)) {
+                lf[i] = leafL; sL += pr[2 * t]; wL += pr[2 * t + 1];
+            } else {
+                lf[i] = leafR; sR += pr[2 * t]; wR += pr[2 * t + 1];
+            }
+        }
+        nodeVal.set(left, wL > 0 ? sL / wL : 0.0);
+        nodeVal.set(right, wR > 0 ? sR / wR : 0.0);
     }
 
     /**
