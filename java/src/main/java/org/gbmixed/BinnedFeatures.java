@@ -19,16 +19,16 @@ final class BinnedFeatures {
 
     final int n, p;
     /** Bins of the byte features, row-major: row i's bin of feature k is rows8[i * p8 + col8[k]]. */
-    final byte[] rows8;
+    byte[] rows8;
     /**
      * The same bins per feature (null for the others): what one split's partition reads, one byte of one column
      * per row instead of a cache line of rows8.
      */
     final byte[][] bins8;
     /** Number of byte features (the row length of rows8). */
-    final int p8;
+    int p8;
     /** Column of feature k in rows8, or -1 when it is stored in bins16 or bins32. */
-    final int[] col8;
+    int[] col8;
     final short[][] bins16;      // per feature, null for byte features
     final int[][] bins32;
     final int[] nbins;
@@ -71,6 +71,8 @@ final class BinnedFeatures {
         clusterLevel = any ? level : null;
         clusterOf = any ? cluster : null;
         nclusters = any ? m : 0;
+        // their histograms come from cluster sums, never from rows8: a narrower rows8 without them
+        if (any) packRows(level, Parallel.SERIAL);
     }
 
     BinnedFeatures(Features d, int maxBins, boolean exact, Parallel par) {
@@ -104,22 +106,30 @@ final class BinnedFeatures {
             }
             store(k, b, bins8);
         });
-        col8 = new int[p];
+        packRows(null, par);
+        offset = new int[p + 1];
+        for (int k = 0; k < p; k++) offset[k + 1] = offset[k] + nbins[k];
+    }
+
+    /** rows8 (and col8, p8) of the byte features but those with leave[k]. */
+    private void packRows(boolean[] leave, Parallel par) {
+        int[] c = new int[p];
         int c8 = 0;
-        for (int k = 0; k < p; k++) col8[k] = bins8[k] != null ? c8++ : -1;
-        p8 = c8;
-        rows8 = new byte[n * p8];
+        for (int k = 0; k < p; k++) c[k] = bins8[k] != null && (leave == null || !leave[k]) ? c8++ : -1;
+        int w = c8;
+        byte[] r = new byte[n * w];
         int blocks = (n + 65535) >>> 16;
         par.forEach(blocks, blk -> {
             int lo = blk << 16, hi = Math.min(n, lo + 65536);
             for (int k = 0; k < p; k++) {
-                if (col8[k] < 0) continue;
+                if (c[k] < 0) continue;
                 byte[] col = bins8[k];
-                for (int i = lo, at = lo * p8 + col8[k]; i < hi; i++, at += p8) rows8[at] = col[i];
+                for (int i = lo, at = lo * w + c[k]; i < hi; i++, at += w) r[at] = col[i];
             }
         });
-        offset = new int[p + 1];
-        for (int k = 0; k < p; k++) offset[k + 1] = offset[k] + nbins[k];
+        col8 = c;
+        p8 = w;
+        rows8 = r;
     }
 
     private void store(int k, int[] b, byte[][] bins8) {
