@@ -202,14 +202,16 @@ final class BinnedFeatures {
         thr[nb - 1] = Double.POSITIVE_INFINITY;
         // assignment by the thresholds, so that training rows and predictions agree even for values that a
         // sample did not contain: bin = first t with x <= thr[t]
+        // (a binary search without branches on the data: the halving steps depend on nb alone)
         for (int i = 0; i < n; i++) {
             double v = x[off + i];
-            int lo = 0, hi = nb - 1;
-            while (lo < hi) {
-                int mid = (lo + hi) >>> 1;
-                if (v <= thr[mid]) hi = mid; else lo = mid + 1;
+            int base = 0, len = nb;
+            while (len > 1) {
+                int half = len >>> 1;
+                base = thr[base + half - 1] < v ? base + half : base;
+                len -= half;
             }
-            b[i] = lo;
+            b[i] = base;
         }
         nbins[k] = nb;
         threshold[k] = thr;
