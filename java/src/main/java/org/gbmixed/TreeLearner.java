@@ -18,9 +18,15 @@ import java.util.List;
  * the row index (moved with it by each partition), so a histogram pass reads them sequentially and gathers only
  * each row's bins, one stretch of the row-major byte matrix ({@link BinnedFeatures#rows8}) for all byte
  * features. A large node's byte features are built over fixed blocks of its rows, each block into its own buffer,
- * then summed in block order; the other features take one task each (a cluster-level one from the node's
- * per-cluster sums). The blocks depend on the row count alone, and the partition of a split is stable, so results
- * do not depend on the thread count.
+ * then summed in block order (and, within a block, in groups of features, one task each); the other features
+ * take one task each (a cluster-level one from the node's per-cluster sums). The blocks depend on the row count
+ * alone, and the partition of a split is stable, so results do not depend on the thread count.
+ *
+ * A partition moves a node's rows into the same range of a second buffer (the buffers alternate by depth), so
+ * nothing is copied back; a split whose children are at max depth only gives its rows their leaf. Rows of weight
+ * 0 (a cross-fit mean's left-out fold) follow the weighted rows of their node and are only counted; when every
+ * weighted row has the same weight (a constant R), their counts too come from W, and the kernel adds two cells
+ * per row and feature instead of three.
  */
 final class TreeLearner {
     /** Nodes with fewer rows are built on the calling thread. */
