@@ -26,7 +26,9 @@ import java.util.List;
  * nothing is copied back; a split whose children are at max depth only gives its rows their leaf. Rows of weight
  * 0 (a cross-fit mean's left-out fold) follow the weighted rows of their node and are only counted; when every
  * weighted row has the same weight (a constant R), their counts too come from W, and the kernel adds two cells
- * per row and feature instead of three.
+ * per row and feature instead of three. The root's two subtrees grow at the same time, each with a state and
+ * scratch of its own ({@link Grower}), and are joined in the order a serial growth gives (the left subtree's
+ * nodes and leaves, then the right's).
  */
 final class TreeLearner {
     /** Nodes with fewer rows are built on the calling thread. */
@@ -34,25 +36,10 @@ final class TreeLearner {
 
     private final BinnedFeatures bf;
     private final int maxDepth, minLeaf, total;
-    /**
-     * The rows of the node being worked on, idx[lo, hi), with their (g h, h) pairs at pairs[2t], pairs[2t + 1]:
-     * the buffers of the node's depth. Two buffers alternate by depth (idxBuf[depth & 1], pairBuf[depth & 1]): a
-     * partition moves a node's rows from its buffer into the same range of the other, where its children find
-     * them, so nothing is copied back.
-     */
-    private int[] idx;
-    private double[] pairs;
     private final int[][] idxBuf;
     private final double[][] pairBuf;
     /** The partition's scratch: side[t] = 1 when row idx[t] goes left, else 0. */
     private final byte[] side;
-    /**
-     * A node's rows idx[lo, hi) hold its rows of positive weight first, idx[lo, mid), then those of weight 0
-     * (a cross-fit mean's held-out fold, subsampled-out clusters), which add nothing to S and W: for them a
-     * histogram pass adds only the count. The order within each part is the rows' order, as the partition keeps
-     * both parts stable.
-     */
-    private int leftMid;
     /**
      * The weight shared by every row of positive weight in the tree being grown, or 0 when the weights differ.
      * With one weight, a bin's count of such rows is W / unitWeight, so a histogram pass adds only S and W for them.
@@ -64,32 +51,20 @@ final class TreeLearner {
     private final int[] leafOf;
     private int[] leafNode = new int[64];
     private int nleaves;
+    /**
+     * The growers of a tree: the root's, then those of its two subtrees, which grow at the same time on their own
+     * rows and scratch and are joined in the serial order (the left subtree's nodes and leaves, then the right's),
+     * so that the tree is the same on any thread count.
+     */
+    private final Grower[] growers;
     private final Parallel par;
     private final ArrayDeque<Hist> pool = new ArrayDeque<>();
-    /** Scratch of {@link #build}: the byte features and the other features of the histogram being built. */
-    private final int[] feats8, other;
-    /** Of feats8[j]: its histogram offset (3 x bf.offset) and its column in bf.rows8. */
-    private final int[] off8, col8;
     /** Rows per block of a parallel histogram pass, and the most blocks (buffers of 3 x total doubles each). */
     private static final int BLOCK_ROWS = 16384, MAX_BLOCKS = 8;
     /** Rows per block of a parallel partition (any blocking gives the same partition). */
     private static final int PARTITION_ROWS = 4096;
-    private final double[][] blockBufs = new double[MAX_BLOCKS - 1][];
-    /**
-     * {@link #sumClusters}: per cluster its slot in the node (valid where clusterStamp = stampMark); per slot a
-     * row of the cluster and the sums.
-     */
-    private int[] clusterSlot, clusterStamp, clusterRow;
-    private double[] clusterS, clusterW, clusterN;
-    private int stampMark, nodeClusters;
     /** Accumulated split gain per feature over all trees grown. */
     final double[] gain;
-
-    // node arrays of the tree being grown
-    private List<int[]> nodeInt;          // {feature, left, right}
-    private List<Double> nodeThr, nodeVal;
-    private List<long[]> nodeSet;
-    private List<Boolean> nodeMissLeft;
     private boolean[] use;      // features this tree may split on (null = all)
     /** Cluster weights of the tree being grown for the features constant within clusters (bf.clusterLevel). */
     private final double[] hc;
@@ -130,10 +105,7 @@ final class TreeLearner {
         hc = new double[bf.n];
         firstOfCluster = new boolean[bf.n];
         gain = new double[bf.p];
-        feats8 = new int[bf.p];
-        other = new int[bf.p];
-        off8 = new int[bf.p];
-        col8 = new int[bf.p];
+        growers = new Grower[] {new Grower(), new Grower(), new Grower()};
     }
 
     /**
@@ -181,8 +153,13 @@ final class TreeLearner {
     }
 
     private Hist borrow() {
-        Hist x = pool.poll();
+        Hist x;
+        synchronized (pool) { x = pool.poll(); }
         return x != null ? x : new Hist(total, bf.clusterLevel != null && bf.scoreClusterSplits);
+    }
+
+    private void release(Hist h) {
+        synchronized (pool) { pool.push(h); }
     }
 
     /**
@@ -206,7 +183,8 @@ final class TreeLearner {
         this.nodeWeights = bf.clusterLevel == null || !bf.scoreClusterSplits ? null : nw;
         first = 0;
         if (use != null) while (first < bf.p && !use[first]) first++;
-        atDepth(0);
+        int[] idx = idxBuf[0];
+        double[] pairs = pairBuf[0];
         int own = 0;
         double w0 = Double.NaN;
         boolean same = true;
@@ -219,458 +197,555 @@ final class TreeLearner {
             int t = h[i] != 0 ? a++ : z++;
             idx[t] = i; pairs[2 * t] = h[i] != 0 ? g[i] * h[i] : 0; pairs[2 * t + 1] = h[i];
         }
-        nodeInt = new ArrayList<>();
-        nodeThr = new ArrayList<>();
-        nodeVal = new ArrayList<>();
-        nodeSet = new ArrayList<>();
-        nodeMissLeft = new ArrayList<>();
-        nleaves = 0;
+        for (Grower gr : growers) gr.reset();
+        Grower top = growers[0], gl = growers[1], gr = growers[2];
         Hist root = borrow();
-        build(root, 0, own, bf.n);
-        grow(root, 0, own, bf.n, 0);
-        double[] leafValue = new double[nleaves];
-        for (int k = 0; k < nleaves; k++) leafValue[k] = nodeVal.get(leafNode[k]);
-        for (int i = 0; i < bf.n; i++) out[i] = leafValue[leafOf[i]];
-        int size = nodeInt.size();
+        top.atDepth(0);
+        top.build(root, 0, own, bf.n);
+        top.grow(root, 0, own, bf.n, 0);
+        // join: the root's node(s), then the left subtree's, then the right's (ids and leaves offset)
+        int nTop = top.nodeInt.size(), nl = gl.nodeInt.size(), size = nTop + nl + gr.nodeInt.size();
         int[] f = new int[size], l = new int[size], r = new int[size];
         double[] th = new double[size], v = new double[size];
         long[][] sets = new long[size][];
         boolean[] miss = new boolean[size];
-        for (int t = 0; t < size; t++) {
-            int[] a = nodeInt.get(t);
-            f[t] = a[0]; l[t] = a[1]; r[t] = a[2];
-            th[t] = nodeThr.get(t); v[t] = nodeVal.get(t); sets[t] = nodeSet.get(t); miss[t] = nodeMissLeft.get(t);
+        Grower[] order = {top, gl, gr};
+        int[] nodeOff = {0, nTop, nTop + nl}, leafOff = {0, top.nleaves, top.nleaves + gl.nleaves};
+        nleaves = top.nleaves + gl.nleaves + gr.nleaves;
+        if (leafNode.length < nleaves) leafNode = new int[Math.max(nleaves, 2 * leafNode.length)];
+        for (int o = 0; o < 3; o++) {
+            Grower x = order[o];
+            int off = nodeOff[o];
+            for (int t = 0; t < x.nodeInt.size(); t++) {
+                int[] a = x.nodeInt.get(t);
+                int u = off + t;
+                f[u] = a[0];
+                l[u] = a[1] == SUBTREE_LEFT ? nTop : a[1] < 0 ? a[1] : off + a[1];
+                r[u] = a[2] == SUBTREE_RIGHT ? nTop + nl : a[2] < 0 ? a[2] : off + a[2];
+                th[u] = x.nodeThr.get(t); v[u] = x.nodeVal.get(t); sets[u] = x.nodeSet.get(t); miss[u] = x.nodeMissLeft.get(t);
+            }
+            for (int k = 0; k < x.nleaves; k++) leafNode[leafOff[o] + k] = off + x.leafNode[k];
         }
+        if (gr.nleaves > 0) {
+            // the right subtree numbered its leaves from rightLo (more than the left one can have): after the left's
+            int base = top.rightLo, add = leafOff[2] - base;
+            for (int i = 0; i < bf.n; i++) if (leafOf[i] >= base) leafOf[i] += add;
+        }
+        for (int k = 0; k < bf.p; k++) gain[k] += top.treeGain[k] + gl.treeGain[k] + gr.treeGain[k];
+        double[] leafValue = new double[nleaves];
+        for (int k = 0; k < nleaves; k++) leafValue[k] = v[leafNode[k]];
+        for (int i = 0; i < bf.n; i++) out[i] = leafValue[leafOf[i]];
         this.use = null;
         this.nodeWeights = null;
         return new Tree(f, th, sets, miss, l, r, v);
     }
 
-    /** Makes the buffers of nodes at this depth current (idx, pairs). */
-    private void atDepth(int depth) {
-        idx = idxBuf[depth & 1];
-        pairs = pairBuf[depth & 1];
-    }
+    /** Child pointers of the root to the subtrees of growers[1] and growers[2] (joined by {@link #fit}). */
+    private static final int SUBTREE_LEFT = -2, SUBTREE_RIGHT = -3;
 
-    /** Histogram of rows idx[lo, hi) (of positive weight before mid) for every feature. */
-    private void build(Hist hist, int lo, int mid, int hi) {
-        build(hist, lo, mid, hi, false);
-    }
+    /**
+     * The state of growing one tree, or one subtree of the root: its nodes and leaves, the current row buffers,
+     * and its scratch (histogram blocks, cluster sums). The rows, leaves and cluster weights it writes are those of
+     * its own range of rows.
+     */
+    private final class Grower {
+        /**
+         * The rows of the node being worked on, idx[lo, hi), with their (g h, h) pairs at pairs[2t], pairs[2t + 1]:
+         * the buffers of the node's depth. Two buffers alternate by depth (idxBuf[depth & 1], pairBuf[depth & 1]): a
+         * partition moves a node's rows from its buffer into the same range of the other, where its children find
+         * them, so nothing is copied back.
+         */
+        private int[] idx;
+        private double[] pairs;
+        /**
+         * A node's rows idx[lo, hi) hold its rows of positive weight first, idx[lo, mid), then those of weight 0
+         * (a cross-fit mean's held-out fold, subsampled-out clusters), which add nothing to S and W: for them a
+         * histogram pass adds only the count. The order within each part is the rows' order, as the partition keeps
+         * both parts stable. leftMid: the last partition's count of weighted rows going left.
+         */
+        private int leftMid;
+        /** Of the root's split into subtrees: where the right subtree's rows start. */
+        private int rightLo;
+        /** The leaf ordinal this grower's first leaf writes to leafOf (its leaves are numbered from it). */
+        private int leafBase;
+        /** Scratch of {@link #build}: the byte features and the other features of the histogram being built. */
+        private final int[] feats8 = new int[bf.p], other = new int[bf.p];
+        /** Of feats8[j]: its histogram offset (3 x bf.offset) and its column in bf.rows8. */
+        private final int[] off8 = new int[bf.p], col8 = new int[bf.p];
+        private final double[][] blockBufs = new double[MAX_BLOCKS - 1][];
+        /**
+         * {@link #sumClusters}: per cluster its slot in the node (valid where clusterStamp = stampMark); per slot a
+         * row of the cluster and the sums.
+         */
+        private int[] clusterSlot, clusterStamp, clusterRow;
+        private double[] clusterS, clusterW, clusterN;
+        private int stampMark, nodeClusters;
+        /** The split gain per feature of this grower's nodes, in their order. */
+        private final double[] treeGain = new double[bf.p];
+        // node arrays of the (sub)tree being grown
+        private List<int[]> nodeInt;          // {feature, left, right}
+        private List<Double> nodeThr, nodeVal;
+        private List<long[]> nodeSet;
+        private List<Boolean> nodeMissLeft;
+        private int[] leafNode = new int[64];
+        private int nleaves;
 
-    /** The same for every feature, or (clusterOnly) for the cluster-level ones only. */
-    private void build(Hist hist, int lo, int mid, int hi, boolean clusterOnly) {
-        if (nodeWeights != null) nodeWeights.compute(idx, lo, hi, hc, firstOfCluster);
-        // byte features (row-major, in row blocks below) and the others (one task each)
-        int nb8 = 0, nOther = 0;
-        boolean anyCluster = false;
-        for (int k = 0; k < bf.p; k++) {
-            if ((use != null && !use[k]) || (clusterOnly && !isClusterLevel(k))) continue;
-            if (constantInCluster(k)) { other[nOther++] = k; anyCluster = true; }
-            else if (bf.col8[k] >= 0) { off8[nb8] = 3 * bf.offset[k]; col8[nb8] = bf.col8[k]; feats8[nb8++] = k; }
-            else other[nOther++] = k;
+        /** Empty, for the next tree. */
+        void reset() {
+            nodeInt = new ArrayList<>();
+            nodeThr = new ArrayList<>();
+            nodeVal = new ArrayList<>();
+            nodeSet = new ArrayList<>();
+            nodeMissLeft = new ArrayList<>();
+            nleaves = 0;
+            leafBase = 0;
+            java.util.Arrays.fill(treeGain, 0.0);
         }
-        if (anyCluster) sumClusters(lo, hi);
-        boolean parallel = hi - lo >= PARALLEL_MIN_ROWS;
-        Parallel p = parallel ? par : Parallel.SERIAL;
-        // the byte features over fixed blocks of rows (by the row count alone, never the thread count), each into
-        // its own buffer, then summed in block order
-        int blocks = nb8 == 0 ? 0 : parallel ? Math.max(1, Math.min(MAX_BLOCKS, (hi - lo) / BLOCK_ROWS)) : 1;
-        // each block's byte features in groups, one task each (a feature's bins are summed in row order within
-        // its block whatever the grouping, so the groups may follow the thread count)
-        int groups = parallel && blocks < par.threads ? Math.min(nb8, par.threads) : 1;
-        int n8 = nb8, tasks8 = blocks * groups;
-        p.forEach(tasks8 + nOther, task -> {
-            if (task < tasks8) {
-                int blk = task / groups, grp = task % groups;
-                buildRows(blk == 0 ? hist.a : blockBuf(blk - 1), n8 * grp / groups, n8 * (grp + 1) / groups,
-                        split(lo, mid, blk, blocks), split(lo, mid, blk + 1, blocks),
-                        split(mid, hi, blk, blocks), split(mid, hi, blk + 1, blocks));
-            } else {
-                int k = other[task - tasks8];
-                if (constantInCluster(k)) buildClusterFeature(hist, k); else buildFeature(hist, k, lo, hi);
+
+        /** Makes the buffers of nodes at this depth current (idx, pairs). */
+        private void atDepth(int depth) {
+            idx = idxBuf[depth & 1];
+            pairs = pairBuf[depth & 1];
+        }
+
+        /** Histogram of rows idx[lo, hi) (of positive weight before mid) for every feature. */
+        private void build(Hist hist, int lo, int mid, int hi) {
+            build(hist, lo, mid, hi, false);
+        }
+
+        /** The same for every feature, or (clusterOnly) for the cluster-level ones only. */
+        private void build(Hist hist, int lo, int mid, int hi, boolean clusterOnly) {
+            if (nodeWeights != null) nodeWeights.compute(idx, lo, hi, hc, firstOfCluster);
+            // byte features (row-major, in row blocks below) and the others (one task each)
+            int nb8 = 0, nOther = 0;
+            boolean anyCluster = false;
+            for (int k = 0; k < bf.p; k++) {
+                if ((use != null && !use[k]) || (clusterOnly && !isClusterLevel(k))) continue;
+                if (constantInCluster(k)) { other[nOther++] = k; anyCluster = true; }
+                else if (bf.col8[k] >= 0) { off8[nb8] = 3 * bf.offset[k]; col8[nb8] = bf.col8[k]; feats8[nb8++] = k; }
+                else other[nOther++] = k;
             }
-        });
-        double unit = unitWeight;
-        if (blocks > 1 || unit > 0) {
-            double[] a = hist.a;
-            p.forEach(n8, j -> {
-                int from = off8[j], to = from + 3 * bf.nbins[feats8[j]];
-                for (int b = 1; b < blocks; b++) {
-                    double[] x = blockBuf(b - 1);
-                    for (int c = from; c < to; c++) a[c] += x[c];
+            if (anyCluster) sumClusters(lo, hi);
+            boolean parallel = hi - lo >= PARALLEL_MIN_ROWS;
+            Parallel p = parallel ? par : Parallel.SERIAL;
+            // the byte features over fixed blocks of rows (by the row count alone, never the thread count), each into
+            // its own buffer, then summed in block order
+            int blocks = nb8 == 0 ? 0 : parallel ? Math.max(1, Math.min(MAX_BLOCKS, (hi - lo) / BLOCK_ROWS)) : 1;
+            // each block's byte features in groups, one task each (a feature's bins are summed in row order within
+            // its block whatever the grouping, so the groups may follow the thread count)
+            int groups = parallel && blocks < par.threads ? Math.min(nb8, par.threads) : 1;
+            int n8 = nb8, tasks8 = blocks * groups;
+            p.forEach(tasks8 + nOther, task -> {
+                if (task < tasks8) {
+                    int blk = task / groups, grp = task % groups;
+                    buildRows(blk == 0 ? hist.a : blockBuf(blk - 1), n8 * grp / groups, n8 * (grp + 1) / groups,
+                            split(lo, mid, blk, blocks), split(lo, mid, blk + 1, blocks),
+                            split(mid, hi, blk, blocks), split(mid, hi, blk + 1, blocks));
+                } else {
+                    int k = other[task - tasks8];
+                    if (constantInCluster(k)) buildClusterFeature(hist, k); else buildFeature(hist, k, lo, hi);
                 }
-                // the rows of positive weight were not counted: W / unitWeight of them
-                if (unit > 0) for (int c = from; c < to; c += 3) a[c + 2] += Math.rint(a[c + 1] / unit);
             });
+            double unit = unitWeight;
+            if (blocks > 1 || unit > 0) {
+                double[] a = hist.a;
+                p.forEach(n8, j -> {
+                    int from = off8[j], to = from + 3 * bf.nbins[feats8[j]];
+                    for (int b = 1; b < blocks; b++) {
+                        double[] x = blockBuf(b - 1);
+                        for (int c = from; c < to; c++) a[c] += x[c];
+                    }
+                    // the rows of positive weight were not counted: W / unitWeight of them
+                    if (unit > 0) for (int c = from; c < to; c += 3) a[c + 2] += Math.rint(a[c + 1] / unit);
+                });
+            }
         }
+
+
+        private double[] blockBuf(int b) {
+            if (blockBufs[b] == null) blockBufs[b] = new double[3 * total];
+            return blockBufs[b];
+        }
+
+        /**
+         * The byte features feats8[j0, j1) of rows idx[lo, hi) (of positive weight) and idx[zlo, zhi) (of weight 0)
+         * into a (bin b's S, W, count at 3b..3b+2; their ranges zeroed first): one pass over the rows, each row's pair
+         * read once and its bins from one stretch of rows8. With a unitWeight the rows of positive weight are not
+         * counted here (see build); rows of weight 0 are only counted.
+         */
+        private void buildRows(double[] a, int j0, int j1, int lo, int hi, int zlo, int zhi) {
+            int stride = bf.p8;
+            int[] off = off8, col = col8, ix = idx;
+            double[] pr = pairs;
+            byte[] rows = bf.rows8;
+            for (int j = j0; j < j1; j++) java.util.Arrays.fill(a, off[j], off[j] + 3 * bf.nbins[feats8[j]], 0.0);
+            if (unitWeight > 0) {
+                for (int t = lo; t < hi; t++) {
+                    int base = ix[t] * stride;
+                    double g = pr[2 * t], w = pr[2 * t + 1];
+                    for (int j = j0; j < j1; j++) {
+                        int b = off[j] + 3 * (rows[base + col[j]] & 0xFF);
+                        a[b] += g; a[b + 1] += w;
+                    }
+                }
+            } else {
+                for (int t = lo; t < hi; t++) {
+                    int base = ix[t] * stride;
+                    double g = pr[2 * t], w = pr[2 * t + 1];
+                    for (int j = j0; j < j1; j++) {
+                        int b = off[j] + 3 * (rows[base + col[j]] & 0xFF);
+                        a[b] += g; a[b + 1] += w; a[b + 2] += 1;
+                    }
+                }
+            }
+            for (int t = zlo; t < zhi; t++) {
+                int base = ix[t] * stride;
+                for (int j = j0; j < j1; j++) a[off[j] + 3 * (rows[base + col[j]] & 0xFF) + 2] += 1;
+            }
+        }
+
+        /**
+         * The node's clusters (rows idx[lo, hi)), in order of their first row: their sums of S, of the cluster
+         * weights hc and of rows, and a row of each, into nodeClusters. A cluster-level feature has one bin per
+         * cluster, so its histogram then costs one update per cluster, not per row.
+         */
+        private void sumClusters(int lo, int hi) {
+            if (clusterSlot == null) {
+                int m = bf.nclusters;
+                clusterSlot = new int[m]; clusterStamp = new int[m]; clusterRow = new int[m];
+                clusterS = new double[m]; clusterW = new double[m]; clusterN = new double[m];
+            }
+            if (++stampMark == Integer.MAX_VALUE) { java.util.Arrays.fill(clusterStamp, 0); stampMark = 1; }
+            int nc = 0;
+            int[] of = bf.clusterOf;
+            for (int t = lo; t < hi; t++) {
+                int i = idx[t], c = of[i];
+                if (clusterStamp[c] != stampMark) {
+                    clusterStamp[c] = stampMark;
+                    clusterSlot[c] = nc;
+                    clusterRow[nc] = i;
+                    clusterS[nc] = 0; clusterW[nc] = 0; clusterN[nc] = 0;
+                    nc++;
+                }
+                int s = clusterSlot[c];
+                // the cluster weights hc for cluster-level scoring, else the rows' own weights
+                clusterS[s] += pairs[2 * t]; clusterW[s] += nodeWeights != null ? hc[i] : pairs[2 * t + 1]; clusterN[s] += 1;
+            }
+            nodeClusters = nc;
+        }
+
+        /** A cluster-level feature's histogram from the node's cluster sums: the cluster weights, the clusters per bin. */
+        private void buildClusterFeature(Hist hist, int k) {
+            int off = bf.offset[k], nb = bf.nbins[k];
+            double[] a = hist.a;
+            int[] kc = hist.k;
+            java.util.Arrays.fill(a, 3 * off, 3 * (off + nb), 0.0);
+            if (kc != null) java.util.Arrays.fill(kc, off, off + nb, 0);
+            for (int s = 0; s < nodeClusters; s++) {
+                int bin = off + bf.bin(k, clusterRow[s]), b = 3 * bin;
+                a[b] += clusterS[s]; a[b + 1] += clusterW[s]; a[b + 2] += clusterN[s];
+                if (kc != null) kc[bin]++;
+            }
+        }
+
+        /** A feature stored as shorts or ints. */
+        private void buildFeature(Hist hist, int k, int lo, int hi) {
+            int off = bf.offset[k], nb = bf.nbins[k];
+            double[] a = hist.a, pr = pairs;
+            java.util.Arrays.fill(a, 3 * off, 3 * (off + nb), 0.0);
+            if (bf.bins16[k] != null) {
+                short[] col = bf.bins16[k];
+                for (int t = lo; t < hi; t++) {
+                    int b = 3 * (off + (col[idx[t]] & 0xFFFF));
+                    a[b] += pr[2 * t]; a[b + 1] += pr[2 * t + 1]; a[b + 2] += 1;
+                }
+            } else {
+                int[] col = bf.bins32[k];
+                for (int t = lo; t < hi; t++) {
+                    int b = 3 * (off + col[idx[t]]);
+                    a[b] += pr[2 * t]; a[b + 1] += pr[2 * t + 1]; a[b + 2] += 1;
+                }
+            }
+        }
+
+        private int newNode() {
+            nodeInt.add(new int[] {-1, -1, -1});
+            nodeThr.add(0.0);
+            nodeVal.add(0.0);
+            nodeSet.add(null);
+            nodeMissLeft.add(false);
+            return nodeInt.size() - 1;
+        }
+
+        /**
+         * Grows the node of rows idx[lo, hi) whose histogram is hist (returned to the pool when done); hist is null
+         * for a node that cannot split (at max depth or too few rows), which becomes a leaf without a histogram.
+         */
+        private int grow(Hist hist, int lo, int mid, int hi, int depth) {
+            int node = newNode();
+            atDepth(depth);
+            // node totals: S, W and (cluster-level splits) the node's cluster weight W_c; the histograms of this node
+            // (and hc of its rows) are current
+            double sumS = 0, sumW = 0, sumWc = 0;
+            int clusters = 0;
+            boolean withC = nodeWeights != null && hist != null;
+            if (!withC && hist != null && first < bf.p) {
+                int off = bf.offset[first];   // every row is in exactly one bin of each feature
+                for (int b = 0; b < bf.nbins[first]; b++) { sumS += hist.s(off + b); sumW += hist.w(off + b); }
+            } else {
+                for (int t = lo; t < hi; t++) {
+                    sumS += pairs[2 * t];
+                    sumW += pairs[2 * t + 1];
+                    if (withC) { int i = idx[t]; sumWc += hc[i]; if (firstOfCluster[i]) clusters++; }
+                }
+            }
+            int count = hi - lo;
+            int bestF = -1, bestBin = -1;
+            double bestGain = 0;
+            long[] bestSet = null;
+            boolean bestMissLeft = false;
+            if (hist != null && depth < maxDepth && count >= 2 * minLeaf && sumW > 0) {
+                double parentR = sumS * sumS / sumW, parentC = withC && sumWc > 0 ? sumS * sumS / sumWc : 0;
+                for (int k = 0; k < bf.p; k++) {
+                    if (use != null && !use[k]) continue;
+                    boolean cl = isClusterLevel(k);
+                    if (cl && !(sumWc > 0)) continue;
+                    double parent = cl ? parentC : parentR, totW = cl ? sumWc : sumW;
+                    int off = bf.offset[k], nb = bf.nbins[k], mb = bf.missingBin[k];
+                    if (bf.isFactor[k]) {
+                        // the missing bin is one more category, ordered with the levels
+                        int[] orderOfBins = levelOrder(hist, off, nb);
+                        double sL = 0, wL = 0;
+                        int nL = 0, kL = 0;
+                        for (int s = 0; s < orderOfBins.length - 1; s++) {
+                            int bin = off + orderOfBins[s];
+                            sL += hist.s(bin); wL += hist.w(bin); nL += hist.c(bin);
+                            if (cl) kL += hist.k[bin];
+                            int nR = count - nL;
+                            if (nL < minLeaf) continue;
+                            if (nR < minLeaf) break;
+                            if (cl && (kL < minLeafClusters || clusters - kL < minLeafClusters)) continue;
+                            double gn = gain(sL, wL, sumS - sL, totW - wL, parent);
+                            if (gn > bestGain * (1 + 1e-12) + 1e-12 * Math.abs(parent)) {
+                                bestGain = gn; bestF = k; bestBin = s;
+                                bestSet = leftSet(orderOfBins, s, nb);
+                                bestMissLeft = mb >= 0 ? (bestSet[mb >> 6] & (1L << (mb & 63))) != 0 : wL >= totW - wL;
+                            }
+                        }
+                        continue;
+                    }
+                    // numeric: split after regular bin s; rows of the missing bin (if any) go left or right
+                    int regular = mb >= 0 ? nb - 1 : nb;
+                    double sM = mb >= 0 ? hist.s(off + mb) : 0, wM = mb >= 0 ? hist.w(off + mb) : 0;
+                    int nM = mb >= 0 ? hist.c(off + mb) : 0, kM = cl && mb >= 0 ? hist.k[off + mb] : 0;
+                    double sL = 0, wL = 0;
+                    int nL = 0, kL = 0;
+                    int last = nM > 0 ? regular : regular - 1;   // with missing rows, "all regular | missing" is a split too
+                    for (int s = 0; s < last; s++) {
+                        int bin = off + s;
+                        sL += hist.s(bin); wL += hist.w(bin); nL += hist.c(bin);
+                        if (cl) kL += hist.k[bin];
+                        if (hist.c(bin) == 0 && s < regular - 1) continue;
+                        for (int side = 0; side < (nM > 0 ? 2 : 1); side++) {
+                            boolean missLeft = side == 1;
+                            double sl = sL + (missLeft ? sM : 0), wl = wL + (missLeft ? wM : 0);
+                            int nl = nL + (missLeft ? nM : 0), nr = count - nl;
+                            if (nl < minLeaf || nr < minLeaf) continue;
+                            if (cl) {
+                                int kl = kL + (missLeft ? kM : 0);
+                                if (kl < minLeafClusters || clusters - kl < minLeafClusters) continue;
+                            }
+                            double gn = gain(sl, wl, sumS - sl, totW - wl, parent);
+                            if (gn > bestGain * (1 + 1e-12) + 1e-12 * Math.abs(parent)) {
+                                bestGain = gn; bestF = k; bestBin = s; bestSet = null;
+                                // without missing rows here, unseen missing values follow the heavier side
+                                bestMissLeft = nM > 0 ? missLeft : wl >= totW - wl;
+                            }
+                        }
+                    }
+                }
+            }
+            if (bestF < 0) {
+                nodeVal.set(node, sumW > 0 ? sumS / sumW : 0.0);
+                int leaf = newLeaf(node);
+                for (int t = lo; t < hi; t++) leafOf[idx[t]] = leaf;
+                if (hist != null) release(hist);
+                return node;
+            }
+            treeGain[bestF] += bestGain;
+            nodeInt.get(node)[0] = bestF;
+            nodeThr.set(node, bestSet == null ? bf.threshold[bestF][bestBin] : Double.NaN);
+            nodeSet.set(node, bestSet);
+            nodeMissLeft.set(node, bestMissLeft);
+            if (depth + 1 >= maxDepth) {
+                // both children are leaves: their rows get their leaf in one pass, without a partition
+                if (hist != null) release(hist);
+                splitIntoLeaves(node, lo, hi, bestF, bestBin, bestSet, bestMissLeft);
+                return node;
+            }
+            int nl = partition(lo, mid, hi, bestF, bestBin, bestSet, bestMissLeft, idxBuf[(depth + 1) & 1],
+                    pairBuf[(depth + 1) & 1]), nr = hi - lo - nl;
+            // the children's rows: left idx[lo, lo + nl) (positive weight before midL), right idx[lo + nl, hi)
+            int midL = lo + leftMid, midR = lo + nl + (mid - lo - leftMid);
+            atDepth(depth + 1);
+            // children: only those that can split need a histogram; for two, build the smaller one's and derive the
+            // larger one as parent - smaller; for one, build it into the parent's buffer
+            boolean canL = depth + 1 < maxDepth && nl >= 2 * minLeaf, canR = depth + 1 < maxDepth && nr >= 2 * minLeaf;
+            Hist leftH = null, rightH = null;
+            if (canL && canR) {
+                Hist small = borrow();
+                boolean leftSmall = nl <= nr;
+                if (leftSmall) build(small, lo, midL, lo + nl); else build(small, lo + nl, midR, hi);
+                double[] pa = hist.a, sa = small.a;
+                for (int b = 0; b < 3 * total; b++) pa[b] -= sa[b];
+                // cluster weights depend on the node's rows: no subtraction for the cluster-level features
+                if (nodeWeights != null) {
+                    if (leftSmall) build(hist, lo + nl, midR, hi, true); else build(hist, lo, midL, lo + nl, true);
+                }
+                leftH = leftSmall ? small : hist;
+                rightH = leftSmall ? hist : small;
+            } else if (canL) {
+                build(hist, lo, midL, lo + nl);
+                leftH = hist;
+            } else if (canR) {
+                build(hist, lo + nl, midR, hi);
+                rightH = hist;
+            } else {
+                release(hist);
+            }
+            if (depth == 0 && this == growers[0]) {
+                // the root's subtrees grow at the same time, each in a grower of its own (joined by fit); the
+                // cluster-split weights keep scratch of their own, so with them one after the other
+                Grower gl = growers[1], gr = growers[2];
+                Hist lh = leftH, rh = rightH;
+                int lhi = lo + nl;
+                rightLo = lhi;
+                gr.leafBase = lhi;   // the left subtree has at most lhi rows, so fewer leaves
+                (nodeWeights == null ? par : Parallel.SERIAL).forEach(2, task -> {
+                    if (task == 0) { gl.atDepth(1); gl.grow(lh, lo, midL, lhi, 1); }
+                    else { gr.atDepth(1); gr.grow(rh, lhi, midR, hi, 1); }
+                });
+                nodeInt.get(node)[1] = SUBTREE_LEFT;
+                nodeInt.get(node)[2] = SUBTREE_RIGHT;
+                return node;
+            }
+            int l = grow(leftH, lo, midL, lo + nl, depth + 1);
+            int r = grow(rightH, lo + nl, midR, hi, depth + 1);
+            nodeInt.get(node)[1] = l;
+            nodeInt.get(node)[2] = r;
+            return node;
+        }
+
+        /** The next leaf ordinal (from leafBase), for node. */
+        private int newLeaf(int node) {
+            if (nleaves == leafNode.length) leafNode = java.util.Arrays.copyOf(leafNode, 2 * nleaves);
+            leafNode[nleaves] = node;
+            return leafBase + nleaves++;
+        }
+
+        /**
+         * A split of rows idx[lo, hi) whose two children are leaves: the children (left, then right, numbered as the
+         * recursion would), their values from the rows' sums in node order (as after a partition: each child's rows of
+         * positive weight keep their order, and rows of weight 0 add 0), and every row's leaf.
+         */
+        private void splitIntoLeaves(int node, int lo, int hi, int f, int bin, long[] set, boolean missLeft) {
+            int left = newNode(), leafL = newLeaf(left), right = newNode(), leafR = newLeaf(right);
+            nodeInt.get(node)[1] = left;
+            nodeInt.get(node)[2] = right;
+            int missing = bf.missingBin[f];
+            double sL = 0, wL = 0, sR = 0, wR = 0;
+            int[] ix = idx, lf = leafOf;
+            double[] pr = pairs;
+            byte[] col8 = bf.bins8[f];
+            for (int t = lo; t < hi; t++) {
+                int i = ix[t], b = col8 != null ? col8[i] & 0xFF : bf.bin(f, i);
+                if (goesLeft(b, bin, set, missing, missLeft)) {
+                    lf[i] = leafL; sL += pr[2 * t]; wL += pr[2 * t + 1];
+                } else {
+                    lf[i] = leafR; sR += pr[2 * t]; wR += pr[2 * t + 1];
+                }
+            }
+            nodeVal.set(left, wL > 0 ? sL / wL : 0.0);
+            nodeVal.set(right, wR > 0 ? sR / wR : 0.0);
+        }
+
+        /**
+         * Partitions idx[lo, hi) (and the pairs with it) into the same range of toIdx, toPairs: the rows going left,
+         * then those going right, each side in its previous order and with its rows of positive weight (before mid)
+         * first; returns the number going left, and the number of them of positive weight in leftMid. In blocks of
+         * rows (one per part for a small node or one thread): each block marks its rows' sides, prefix sums give every
+         * block its place on each side, the blocks move their rows there, without branching on the side. A stable
+         * partition is unique, so the result is the same on any thread count.
+         */
+        private int partition(int lo, int mid, int hi, int f, int bin, long[] set, boolean missLeft, int[] toIdx,
+                              double[] toPairs) {
+            int missing = bf.missingBin[f];
+            int bo = partitionBlocks(mid - lo), bz = partitionBlocks(hi - mid), blocks = bo + bz;
+            Parallel p = hi - lo >= 2 * PARTITION_ROWS ? par : Parallel.SERIAL;
+            int[] from = new int[blocks + 1], left = new int[blocks];
+            for (int b = 0; b < bo; b++) from[b] = split(lo, mid, b, bo);
+            for (int b = 1; b < bz; b++) from[bo + b] = split(mid, hi, b, bz);
+            from[bo] = mid;
+            from[blocks] = hi;
+            int[] ix = idx;
+            double[] pr = pairs;
+            byte[] sd = side, col8 = bf.bins8[f];
+            p.forEach(blocks, blk -> {
+                int c = 0;
+                if (col8 != null && set == null) {
+                    // a numeric split of a byte feature: side = b <= bin, the missing bin by missLeft
+                    int ml = missLeft ? 1 : 0;
+                    for (int t = from[blk]; t < from[blk + 1]; t++) {
+                        int b = col8[ix[t]] & 0xFF;
+                        int s = b == missing ? ml : b <= bin ? 1 : 0;
+                        sd[t] = (byte) s;
+                        c += s;
+                    }
+                } else {
+                    for (int t = from[blk]; t < from[blk + 1]; t++) {
+                        int s = goesLeft(bf.bin(f, ix[t]), bin, set, missing, missLeft) ? 1 : 0;
+                        sd[t] = (byte) s;
+                        c += s;
+                    }
+                }
+                left[blk] = c;
+            });
+            // destination: [left, weight > 0 | left, weight 0 | right, weight > 0 | right, weight 0]
+            int lo1 = 0, lz = 0;
+            for (int b = 0; b < bo; b++) lo1 += left[b];
+            for (int b = bo; b < blocks; b++) lz += left[b];
+            int ro = mid - lo - lo1;
+            int[] atL = new int[blocks], atR = new int[blocks];
+            for (int b = 0, l = lo, r = lo + lo1 + lz; b < bo; b++) {
+                atL[b] = l; atR[b] = r;
+                l += left[b]; r += from[b + 1] - from[b] - left[b];
+            }
+            for (int b = bo, l = lo + lo1, r = lo + lo1 + lz + ro; b < blocks; b++) {
+                atL[b] = l; atR[b] = r;
+                l += left[b]; r += from[b + 1] - from[b] - left[b];
+            }
+            p.forEach(blocks, blk -> {
+                int l = atL[blk], r = atR[blk];
+                for (int t = from[blk]; t < from[blk + 1]; t++) {
+                    int s = sd[t], u = r + ((l - r) & -s);   // l when s = 1, else r
+                    toIdx[u] = ix[t]; toPairs[2 * u] = pr[2 * t]; toPairs[2 * u + 1] = pr[2 * t + 1];
+                    l += s; r += 1 - s;
+                }
+            });
+            leftMid = lo1;
+            return lo1 + lz;
+        }
+
+        /** Blocks of a partition of r rows: none for none, one for a small part or one thread. */
+        private int partitionBlocks(int r) {
+            return r == 0 ? 0 : par.threads < 2 ? 1 : Math.max(1, Math.min(MAX_BLOCKS, r / PARTITION_ROWS));
+        }
+
     }
 
     /** Boundary b of `parts` equal parts of [lo, hi). */
     private static int split(int lo, int hi, int b, int parts) {
         return lo + (int) ((long) (hi - lo) * b / parts);
-    }
-
-    private double[] blockBuf(int b) {
-        if (blockBufs[b] == null) blockBufs[b] = new double[3 * total];
-        return blockBufs[b];
-    }
-
-    /**
-     * The byte features feats8[j0, j1) of rows idx[lo, hi) (of positive weight) and idx[zlo, zhi) (of weight 0)
-     * into a (bin b's S, W, count at 3b..3b+2; their ranges zeroed first): one pass over the rows, each row's pair
-     * read once and its bins from one stretch of rows8. With a unitWeight the rows of positive weight are not
-     * counted here (see build); rows of weight 0 are only counted.
-     */
-    private void buildRows(double[] a, int j0, int j1, int lo, int hi, int zlo, int zhi) {
-        int stride = bf.p8;
-        int[] off = off8, col = col8, ix = idx;
-        double[] pr = pairs;
-        byte[] rows = bf.rows8;
-        for (int j = j0; j < j1; j++) java.util.Arrays.fill(a, off[j], off[j] + 3 * bf.nbins[feats8[j]], 0.0);
-        if (unitWeight > 0) {
-            for (int t = lo; t < hi; t++) {
-                int base = ix[t] * stride;
-                double g = pr[2 * t], w = pr[2 * t + 1];
-                for (int j = j0; j < j1; j++) {
-                    int b = off[j] + 3 * (rows[base + col[j]] & 0xFF);
-                    a[b] += g; a[b + 1] += w;
-                }
-            }
-        } else {
-            for (int t = lo; t < hi; t++) {
-                int base = ix[t] * stride;
-                double g = pr[2 * t], w = pr[2 * t + 1];
-                for (int j = j0; j < j1; j++) {
-                    int b = off[j] + 3 * (rows[base + col[j]] & 0xFF);
-                    a[b] += g; a[b + 1] += w; a[b + 2] += 1;
-                }
-            }
-        }
-        for (int t = zlo; t < zhi; t++) {
-            int base = ix[t] * stride;
-            for (int j = j0; j < j1; j++) a[off[j] + 3 * (rows[base + col[j]] & 0xFF) + 2] += 1;
-        }
-    }
-
-    /**
-     * The node's clusters (rows idx[lo, hi)), in order of their first row: their sums of S, of the cluster
-     * weights hc and of rows, and a row of each, into nodeClusters. A cluster-level feature has one bin per
-     * cluster, so its histogram then costs one update per cluster, not per row.
-     */
-    private void sumClusters(int lo, int hi) {
-        if (clusterSlot == null) {
-            int m = bf.nclusters;
-            clusterSlot = new int[m]; clusterStamp = new int[m]; clusterRow = new int[m];
-            clusterS = new double[m]; clusterW = new double[m]; clusterN = new double[m];
-        }
-        if (++stampMark == Integer.MAX_VALUE) { java.util.Arrays.fill(clusterStamp, 0); stampMark = 1; }
-        int nc = 0;
-        int[] of = bf.clusterOf;
-        for (int t = lo; t < hi; t++) {
-            int i = idx[t], c = of[i];
-            if (clusterStamp[c] != stampMark) {
-                clusterStamp[c] = stampMark;
-                clusterSlot[c] = nc;
-                clusterRow[nc] = i;
-                clusterS[nc] = 0; clusterW[nc] = 0; clusterN[nc] = 0;
-                nc++;
-            }
-            int s = clusterSlot[c];
-            // the cluster weights hc for cluster-level scoring, else the rows' own weights
-            clusterS[s] += pairs[2 * t]; clusterW[s] += nodeWeights != null ? hc[i] : pairs[2 * t + 1]; clusterN[s] += 1;
-        }
-        nodeClusters = nc;
-    }
-
-    /** A cluster-level feature's histogram from the node's cluster sums: the cluster weights, the clusters per bin. */
-    private void buildClusterFeature(Hist hist, int k) {
-        int off = bf.offset[k], nb = bf.nbins[k];
-        double[] a = hist.a;
-        int[] kc = hist.k;
-        java.util.Arrays.fill(a, 3 * off, 3 * (off + nb), 0.0);
-        if (kc != null) java.util.Arrays.fill(kc, off, off + nb, 0);
-        for (int s = 0; s < nodeClusters; s++) {
-            int bin = off + bf.bin(k, clusterRow[s]), b = 3 * bin;
-            a[b] += clusterS[s]; a[b + 1] += clusterW[s]; a[b + 2] += clusterN[s];
-            if (kc != null) kc[bin]++;
-        }
-    }
-
-    /** A feature stored as shorts or ints. */
-    private void buildFeature(Hist hist, int k, int lo, int hi) {
-        int off = bf.offset[k], nb = bf.nbins[k];
-        double[] a = hist.a, pr = pairs;
-        java.util.Arrays.fill(a, 3 * off, 3 * (off + nb), 0.0);
-        if (bf.bins16[k] != null) {
-            short[] col = bf.bins16[k];
-            for (int t = lo; t < hi; t++) {
-                int b = 3 * (off + (col[idx[t]] & 0xFFFF));
-                a[b] += pr[2 * t]; a[b + 1] += pr[2 * t + 1]; a[b + 2] += 1;
-            }
-        } else {
-            int[] col = bf.bins32[k];
-            for (int t = lo; t < hi; t++) {
-                int b = 3 * (off + col[idx[t]]);
-                a[b] += pr[2 * t]; a[b + 1] += pr[2 * t + 1]; a[b + 2] += 1;
-            }
-        }
-    }
-
-    private int newNode() {
-        nodeInt.add(new int[] {-1, -1, -1});
-        nodeThr.add(0.0);
-        nodeVal.add(0.0);
-        nodeSet.add(null);
-        nodeMissLeft.add(false);
-        return nodeInt.size() - 1;
-    }
-
-    /**
-     * Grows the node of rows idx[lo, hi) whose histogram is hist (returned to the pool when done); hist is null
-     * for a node that cannot split (at max depth or too few rows), which becomes a leaf without a histogram.
-     */
-    private int grow(Hist hist, int lo, int mid, int hi, int depth) {
-        int node = newNode();
-        atDepth(depth);
-        // node totals: S, W and (cluster-level splits) the node's cluster weight W_c; the histograms of this node
-        // (and hc of its rows) are current
-        double sumS = 0, sumW = 0, sumWc = 0;
-        int clusters = 0;
-        boolean withC = nodeWeights != null && hist != null;
-        if (!withC && hist != null && first < bf.p) {
-            int off = bf.offset[first];   // every row is in exactly one bin of each feature
-            for (int b = 0; b < bf.nbins[first]; b++) { sumS += hist.s(off + b); sumW += hist.w(off + b); }
-        } else {
-            for (int t = lo; t < hi; t++) {
-                sumS += pairs[2 * t];
-                sumW += pairs[2 * t + 1];
-                if (withC) { int i = idx[t]; sumWc += hc[i]; if (firstOfCluster[i]) clusters++; }
-            }
-        }
-        int count = hi - lo;
-        int bestF = -1, bestBin = -1;
-        double bestGain = 0;
-        long[] bestSet = null;
-        boolean bestMissLeft = false;
-        if (hist != null && depth < maxDepth && count >= 2 * minLeaf && sumW > 0) {
-            double parentR = sumS * sumS / sumW, parentC = withC && sumWc > 0 ? sumS * sumS / sumWc : 0;
-            for (int k = 0; k < bf.p; k++) {
-                if (use != null && !use[k]) continue;
-                boolean cl = isClusterLevel(k);
-                if (cl && !(sumWc > 0)) continue;
-                double parent = cl ? parentC : parentR, totW = cl ? sumWc : sumW;
-                int off = bf.offset[k], nb = bf.nbins[k], mb = bf.missingBin[k];
-                if (bf.isFactor[k]) {
-                    // the missing bin is one more category, ordered with the levels
-                    int[] orderOfBins = levelOrder(hist, off, nb);
-                    double sL = 0, wL = 0;
-                    int nL = 0, kL = 0;
-                    for (int s = 0; s < orderOfBins.length - 1; s++) {
-                        int bin = off + orderOfBins[s];
-                        sL += hist.s(bin); wL += hist.w(bin); nL += hist.c(bin);
-                        if (cl) kL += hist.k[bin];
-                        int nR = count - nL;
-                        if (nL < minLeaf) continue;
-                        if (nR < minLeaf) break;
-                        if (cl && (kL < minLeafClusters || clusters - kL < minLeafClusters)) continue;
-                        double gn = gain(sL, wL, sumS - sL, totW - wL, parent);
-                        if (gn > bestGain * (1 + 1e-12) + 1e-12 * Math.abs(parent)) {
-                            bestGain = gn; bestF = k; bestBin = s;
-                            bestSet = leftSet(orderOfBins, s, nb);
-                            bestMissLeft = mb >= 0 ? (bestSet[mb >> 6] & (1L << (mb & 63))) != 0 : wL >= totW - wL;
-                        }
-                    }
-                    continue;
-                }
-                // numeric: split after regular bin s; rows of the missing bin (if any) go left or right
-                int regular = mb >= 0 ? nb - 1 : nb;
-                double sM = mb >= 0 ? hist.s(off + mb) : 0, wM = mb >= 0 ? hist.w(off + mb) : 0;
-                int nM = mb >= 0 ? hist.c(off + mb) : 0, kM = cl && mb >= 0 ? hist.k[off + mb] : 0;
-                double sL = 0, wL = 0;
-                int nL = 0, kL = 0;
-                int last = nM > 0 ? regular : regular - 1;   // with missing rows, "all regular | missing" is a split too
-                for (int s = 0; s < last; s++) {
-                    int bin = off + s;
-                    sL += hist.s(bin); wL += hist.w(bin); nL += hist.c(bin);
-                    if (cl) kL += hist.k[bin];
-                    if (hist.c(bin) == 0 && s < regular - 1) continue;
-                    for (int side = 0; side < (nM > 0 ? 2 : 1); side++) {
-                        boolean missLeft = side == 1;
-                        double sl = sL + (missLeft ? sM : 0), wl = wL + (missLeft ? wM : 0);
-                        int nl = nL + (missLeft ? nM : 0), nr = count - nl;
-                        if (nl < minLeaf || nr < minLeaf) continue;
-                        if (cl) {
-                            int kl = kL + (missLeft ? kM : 0);
-                            if (kl < minLeafClusters || clusters - kl < minLeafClusters) continue;
-                        }
-                        double gn = gain(sl, wl, sumS - sl, totW - wl, parent);
-                        if (gn > bestGain * (1 + 1e-12) + 1e-12 * Math.abs(parent)) {
-                            bestGain = gn; bestF = k; bestBin = s; bestSet = null;
-                            // without missing rows here, unseen missing values follow the heavier side
-                            bestMissLeft = nM > 0 ? missLeft : wl >= totW - wl;
-                        }
-                    }
-                }
-            }
-        }
-        if (bestF < 0) {
-            nodeVal.set(node, sumW > 0 ? sumS / sumW : 0.0);
-            int leaf = newLeaf(node);
-            for (int t = lo; t < hi; t++) leafOf[idx[t]] = leaf;
-            if (hist != null) pool.push(hist);
-            return node;
-        }
-        gain[bestF] += bestGain;
-        nodeInt.get(node)[0] = bestF;
-        nodeThr.set(node, bestSet == null ? bf.threshold[bestF][bestBin] : Double.NaN);
-        nodeSet.set(node, bestSet);
-        nodeMissLeft.set(node, bestMissLeft);
-        if (depth + 1 >= maxDepth) {
-            // both children are leaves: their rows get their leaf in one pass, without a partition
-            if (hist != null) pool.push(hist);
-            splitIntoLeaves(node, lo, hi, bestF, bestBin, bestSet, bestMissLeft);
-            return node;
-        }
-        int nl = partition(lo, mid, hi, bestF, bestBin, bestSet, bestMissLeft, idxBuf[(depth + 1) & 1],
-                pairBuf[(depth + 1) & 1]), nr = hi - lo - nl;
-        // the children's rows: left idx[lo, lo + nl) (positive weight before midL), right idx[lo + nl, hi)
-        int midL = lo + leftMid, midR = lo + nl + (mid - lo - leftMid);
-        atDepth(depth + 1);
-        // children: only those that can split need a histogram; for two, build the smaller one's and derive the
-        // larger one as parent - smaller; for one, build it into the parent's buffer
-        boolean canL = depth + 1 < maxDepth && nl >= 2 * minLeaf, canR = depth + 1 < maxDepth && nr >= 2 * minLeaf;
-        Hist leftH = null, rightH = null;
-        if (canL && canR) {
-            Hist small = borrow();
-            boolean leftSmall = nl <= nr;
-            if (leftSmall) build(small, lo, midL, lo + nl); else build(small, lo + nl, midR, hi);
-            double[] pa = hist.a, sa = small.a;
-            for (int b = 0; b < 3 * total; b++) pa[b] -= sa[b];
-            // cluster weights depend on the node's rows: no subtraction for the cluster-level features
-            if (nodeWeights != null) {
-                if (leftSmall) build(hist, lo + nl, midR, hi, true); else build(hist, lo, midL, lo + nl, true);
-            }
-            leftH = leftSmall ? small : hist;
-            rightH = leftSmall ? hist : small;
-        } else if (canL) {
-            build(hist, lo, midL, lo + nl);
-            leftH = hist;
-        } else if (canR) {
-            build(hist, lo + nl, midR, hi);
-            rightH = hist;
-        } else {
-            pool.push(hist);
-        }
-        int l = grow(leftH, lo, midL, lo + nl, depth + 1);
-        int r = grow(rightH, lo + nl, midR, hi, depth + 1);
-        nodeInt.get(node)[1] = l;
-        nodeInt.get(node)[2] = r;
-        return node;
-    }
-
-    /** The next leaf ordinal, for node. */
-    private int newLeaf(int node) {
-        if (nleaves == leafNode.length) leafNode = java.util.Arrays.copyOf(leafNode, 2 * nleaves);
-        leafNode[nleaves] = node;
-        return nleaves++;
-    }
-
-    /**
-     * A split of rows idx[lo, hi) whose two children are leaves: the children (left, then right, numbered as the
-     * recursion would), their values from the rows' sums in node order (as after a partition: each child's rows of
-     * positive weight keep their order, and rows of weight 0 add 0), and every row's leaf.
-     */
-    private void splitIntoLeaves(int node, int lo, int hi, int f, int bin, long[] set, boolean missLeft) {
-        int left = newNode(), leafL = newLeaf(left), right = newNode(), leafR = newLeaf(right);
-        nodeInt.get(node)[1] = left;
-        nodeInt.get(node)[2] = right;
-        int missing = bf.missingBin[f];
-        double sL = 0, wL = 0, sR = 0, wR = 0;
-        int[] ix = idx, lf = leafOf;
-        double[] pr = pairs;
-        byte[] col8 = bf.bins8[f];
-        for (int t = lo; t < hi; t++) {
-            int i = ix[t], b = col8 != null ? col8[i] & 0xFF : bf.bin(f, i);
-            if (goesLeft(b, bin, set, missing, missLeft)) {
-                lf[i] = leafL; sL += pr[2 * t]; wL += pr[2 * t + 1];
-            } else {
-                lf[i] = leafR; sR += pr[2 * t]; wR += pr[2 * t + 1];
-            }
-        }
-        nodeVal.set(left, wL > 0 ? sL / wL : 0.0);
-        nodeVal.set(right, wR > 0 ? sR / wR : 0.0);
-    }
-
-    /**
-     * Partitions idx[lo, hi) (and the pairs with it) into the same range of toIdx, toPairs: the rows going left,
-     * then those going right, each side in its previous order and with its rows of positive weight (before mid)
-     * first; returns the number going left, and the number of them of positive weight in leftMid. In blocks of
-     * rows (one per part for a small node or one thread): each block marks its rows' sides, prefix sums give every
-     * block its place on each side, the blocks move their rows there, without branching on the side. A stable
-     * partition is unique, so the result is the same on any thread count.
-     */
-    private int partition(int lo, int mid, int hi, int f, int bin, long[] set, boolean missLeft, int[] toIdx,
-                          double[] toPairs) {
-        int missing = bf.missingBin[f];
-        int bo = partitionBlocks(mid - lo), bz = partitionBlocks(hi - mid), blocks = bo + bz;
-        Parallel p = hi - lo >= 2 * PARTITION_ROWS ? par : Parallel.SERIAL;
-        int[] from = new int[blocks + 1], left = new int[blocks];
-        for (int b = 0; b < bo; b++) from[b] = split(lo, mid, b, bo);
-        for (int b = 1; b < bz; b++) from[bo + b] = split(mid, hi, b, bz);
-        from[bo] = mid;
-        from[blocks] = hi;
-        int[] ix = idx;
-        double[] pr = pairs;
-        byte[] sd = side, col8 = bf.bins8[f];
-        p.forEach(blocks, blk -> {
-            int c = 0;
-            if (col8 != null && set == null) {
-                // a numeric split of a byte feature: side = b <= bin, the missing bin by missLeft
-                int ml = missLeft ? 1 : 0;
-                for (int t = from[blk]; t < from[blk + 1]; t++) {
-                    int b = col8[ix[t]] & 0xFF;
-                    int s = b == missing ? ml : b <= bin ? 1 : 0;
-                    sd[t] = (byte) s;
-                    c += s;
-                }
-            } else {
-                for (int t = from[blk]; t < from[blk + 1]; t++) {
-                    int s = goesLeft(bf.bin(f, ix[t]), bin, set, missing, missLeft) ? 1 : 0;
-                    sd[t] = (byte) s;
-                    c += s;
-                }
-            }
-            left[blk] = c;
-        });
-        // destination: [left, weight > 0 | left, weight 0 | right, weight > 0 | right, weight 0]
-        int lo1 = 0, lz = 0;
-        for (int b = 0; b < bo; b++) lo1 += left[b];
-        for (int b = bo; b < blocks; b++) lz += left[b];
-        int ro = mid - lo - lo1;
-        int[] atL = new int[blocks], atR = new int[blocks];
-        for (int b = 0, l = lo, r = lo + lo1 + lz; b < bo; b++) {
-            atL[b] = l; atR[b] = r;
-            l += left[b]; r += from[b + 1] - from[b] - left[b];
-        }
-        for (int b = bo, l = lo + lo1, r = lo + lo1 + lz + ro; b < blocks; b++) {
-            atL[b] = l; atR[b] = r;
-            l += left[b]; r += from[b + 1] - from[b] - left[b];
-        }
-        p.forEach(blocks, blk -> {
-            int l = atL[blk], r = atR[blk];
-            for (int t = from[blk]; t < from[blk + 1]; t++) {
-                int s = sd[t], u = r + ((l - r) & -s);   // l when s = 1, else r
-                toIdx[u] = ix[t]; toPairs[2 * u] = pr[2 * t]; toPairs[2 * u + 1] = pr[2 * t + 1];
-                l += s; r += 1 - s;
-            }
-        });
-        leftMid = lo1;
-        return lo1 + lz;
-    }
-
-    /** Blocks of a partition of r rows: none for none, one for a small part or one thread. */
-    private int partitionBlocks(int r) {
-        return r == 0 ? 0 : par.threads < 2 ? 1 : Math.max(1, Math.min(MAX_BLOCKS, r / PARTITION_ROWS));
     }
 
     /** Whether bin b goes left: in the factor split's set, or (numeric) b <= bin, the missing bin by missLeft. */
