@@ -26,9 +26,10 @@ import java.util.List;
  * nothing is copied back; a split whose children are at max depth only gives its rows their leaf. Rows of weight
  * 0 (a cross-fit mean's left-out fold) follow the weighted rows of their node and are only counted; when every
  * weighted row has the same weight (a constant R), their counts too come from W, and the kernel adds two cells
- * per row and feature instead of three. The root's two subtrees grow at the same time, each with a state and
- * scratch of its own ({@link Grower}), and are joined in the order a serial growth gives (the left subtree's
- * nodes and leaves, then the right's).
+ * per row and feature instead of three. The two subtrees of a split with at least 2048 rows on each side grow
+ * at the same time, each with a state and scratch of its own ({@link Grower}); whether they do depends on the row
+ * counts alone, and the join numbers nodes and leaves, and adds the splits' gains, in the order of a serial
+ * growth.
  */
 final class TreeLearner {
     /** Nodes with fewer rows are built on the calling thread. */
@@ -51,12 +52,12 @@ final class TreeLearner {
     private final int[] leafOf;
     private int[] leafNode = new int[64];
     private int nleaves;
-    /**
-     * The growers of a tree: the root's, then those of its two subtrees, which grow at the same time on their own
-     * rows and scratch and are joined in the serial order (the left subtree's nodes and leaves, then the right's),
-     * so that the tree is the same on any thread count.
-     */
-    private final Grower[] growers;
+    /** Growers not in use (a tree borrows one for its root and one for each subtree that grows on its own). */
+    private final ArrayDeque<Grower> idleGrowers = new ArrayDeque<>();
+    /** The join's scratch: leafRank[id] = the ordinal of the leaf named id (the start of its rows). */
+    private final int[] leafRank;
+    /** Subtrees of at least this many rows on both sides of a split grow at the same time. */
+    private static final int SUBTREE_MIN_ROWS = 2048;
     private final Parallel par;
     private final ArrayDeque<Hist> pool = new ArrayDeque<>();
     /** Rows per block of a parallel histogram pass, and the most blocks (buffers of 3 x total doubles each). */
@@ -105,7 +106,7 @@ final class TreeLearner {
         hc = new double[bf.n];
         firstOfCluster = new boolean[bf.n];
         gain = new double[bf.p];
-        growers = new Grower[] {new Grower(), new Grower(), new Grower()};
+        leafRank = new int[bf.n];
     }
 
     /**
@@ -197,41 +198,24 @@ final class TreeLearner {
             int t = h[i] != 0 ? a++ : z++;
             idx[t] = i; pairs[2 * t] = h[i] != 0 ? g[i] * h[i] : 0; pairs[2 * t + 1] = h[i];
         }
-        for (Grower gr : growers) gr.reset();
-        Grower top = growers[0], gl = growers[1], gr = growers[2];
+        Grower top = borrowGrower();
         Hist root = borrow();
         top.atDepth(0);
         top.build(root, 0, own, bf.n);
         top.grow(root, 0, own, bf.n, 0);
-        // join: the root's node(s), then the left subtree's, then the right's (ids and leaves offset)
-        int nTop = top.nodeInt.size(), nl = gl.nodeInt.size(), size = nTop + nl + gr.nodeInt.size();
-        int[] f = new int[size], l = new int[size], r = new int[size];
-        double[] th = new double[size], v = new double[size];
-        long[][] sets = new long[size][];
-        boolean[] miss = new boolean[size];
-        Grower[] order = {top, gl, gr};
-        int[] nodeOff = {0, nTop, nTop + nl}, leafOff = {0, top.nleaves, top.nleaves + gl.nleaves};
-        nleaves = top.nleaves + gl.nleaves + gr.nleaves;
+        // join: every grower's nodes in depth-first order, as a serial growth numbers them
+        Join jn = new Join(top.countNodes());
+        jn.emit(top, 0);
+        releaseGrowers(top);
+        int size = jn.next;
+        int[] f = jn.f, l = jn.l, r = jn.r;
+        double[] th = jn.th, v = jn.v;
+        long[][] sets = jn.sets;
+        boolean[] miss = jn.miss;
+        nleaves = jn.leaves;
         if (leafNode.length < nleaves) leafNode = new int[Math.max(nleaves, 2 * leafNode.length)];
-        for (int o = 0; o < 3; o++) {
-            Grower x = order[o];
-            int off = nodeOff[o];
-            for (int t = 0; t < x.nodeInt.size(); t++) {
-                int[] a = x.nodeInt.get(t);
-                int u = off + t;
-                f[u] = a[0];
-                l[u] = a[1] == SUBTREE_LEFT ? nTop : a[1] < 0 ? a[1] : off + a[1];
-                r[u] = a[2] == SUBTREE_RIGHT ? nTop + nl : a[2] < 0 ? a[2] : off + a[2];
-                th[u] = x.nodeThr.get(t); v[u] = x.nodeVal.get(t); sets[u] = x.nodeSet.get(t); miss[u] = x.nodeMissLeft.get(t);
-            }
-            for (int k = 0; k < x.nleaves; k++) leafNode[leafOff[o] + k] = off + x.leafNode[k];
-        }
-        if (gr.nleaves > 0) {
-            // the right subtree numbered its leaves from rightLo (more than the left one can have): after the left's
-            int base = top.rightLo, add = leafOff[2] - base;
-            for (int i = 0; i < bf.n; i++) if (leafOf[i] >= base) leafOf[i] += add;
-        }
-        for (int k = 0; k < bf.p; k++) gain[k] += top.treeGain[k] + gl.treeGain[k] + gr.treeGain[k];
+        System.arraycopy(jn.leafNode, 0, leafNode, 0, nleaves);
+        for (int i = 0; i < bf.n; i++) leafOf[i] = leafRank[leafOf[i]];
         double[] leafValue = new double[nleaves];
         for (int k = 0; k < nleaves; k++) leafValue[k] = v[leafNode[k]];
         for (int i = 0; i < bf.n; i++) out[i] = leafValue[leafOf[i]];
@@ -240,8 +224,59 @@ final class TreeLearner {
         return new Tree(f, th, sets, miss, l, r, v);
     }
 
-    /** Child pointers of the root to the subtrees of growers[1] and growers[2] (joined by {@link #fit}). */
-    private static final int SUBTREE_LEFT = -2, SUBTREE_RIGHT = -3;
+    private Grower borrowGrower() {
+        Grower g;
+        synchronized (idleGrowers) { g = idleGrowers.poll(); }
+        if (g == null) g = new Grower();
+        g.reset();
+        return g;
+    }
+
+    private void releaseGrowers(Grower g) {
+        for (Grower c : g.children) releaseGrowers(c);
+        g.children.clear();
+        synchronized (idleGrowers) { idleGrowers.push(g); }
+    }
+
+    /**
+     * The nodes of a tree's growers in depth-first order (left before right), which is the order of a serial
+     * growth: node ids, leaf ordinals (leafRank, leafNode), and the splits' gains added to gain in that order.
+     */
+    private final class Join {
+        final int[] f, l, r, leafNode;
+        final double[] th, v;
+        final long[][] sets;
+        final boolean[] miss;
+        int next, leaves;
+
+        Join(int size) {
+            f = new int[size]; l = new int[size]; r = new int[size]; leafNode = new int[size];
+            th = new double[size]; v = new double[size]; sets = new long[size][]; miss = new boolean[size];
+        }
+
+        /** Node t of grower x and its subtree; returns its id. */
+        int emit(Grower x, int t) {
+            int u = next++;
+            int[] a = x.nodeInt.get(t);
+            f[u] = a[0];
+            th[u] = x.nodeThr.get(t); v[u] = x.nodeVal.get(t); sets[u] = x.nodeSet.get(t); miss[u] = x.nodeMissLeft.get(t);
+            if (a[0] >= 0) gain[a[0]] += x.nodeGain.get(t);   // in the order of a serial growth
+            int leaf = x.leafId.get(t);
+            if (leaf >= 0) { leafRank[leaf] = leaves; leafNode[leaves++] = u; }
+            l[u] = child(x, a[1]);
+            r[u] = child(x, a[2]);
+            return u;
+        }
+
+        private int child(Grower x, int c) {
+            if (c == -1) return -1;
+            if (c <= SUBTREE) return emit(x.children.get(SUBTREE - c), 0);
+            return emit(x, c);
+        }
+    }
+
+    /** A child pointer at or below this names a subtree grown by another grower: children.get(SUBTREE - c). */
+    private static final int SUBTREE = -2;
 
     /**
      * The state of growing one tree, or one subtree of the root: its nodes and leaves, the current row buffers,
@@ -264,10 +299,8 @@ final class TreeLearner {
          * both parts stable. leftMid: the last partition's count of weighted rows going left.
          */
         private int leftMid;
-        /** Of the root's split into subtrees: where the right subtree's rows start. */
-        private int rightLo;
-        /** The leaf ordinal this grower's first leaf writes to leafOf (its leaves are numbered from it). */
-        private int leafBase;
+        /** The growers of the subtrees this one handed over, in the order of their pointers. */
+        private final List<Grower> children = new ArrayList<>();
         /** Scratch of {@link #build}: the byte features and the other features of the histogram being built. */
         private final int[] feats8 = new int[bf.p], other = new int[bf.p];
         /** Of feats8[j]: its histogram offset (3 x bf.offset) and its column in bf.rows8. */
@@ -280,15 +313,14 @@ final class TreeLearner {
         private int[] clusterSlot, clusterStamp, clusterRow;
         private double[] clusterS, clusterW, clusterN;
         private int stampMark, nodeClusters;
-        /** The split gain per feature of this grower's nodes, in their order. */
-        private final double[] treeGain = new double[bf.p];
         // node arrays of the (sub)tree being grown
         private List<int[]> nodeInt;          // {feature, left, right}
         private List<Double> nodeThr, nodeVal;
         private List<long[]> nodeSet;
         private List<Boolean> nodeMissLeft;
-        private int[] leafNode = new int[64];
-        private int nleaves;
+        /** Per node: its split's gain; for a leaf, its name in leafOf (the start of its rows), else -1. */
+        private List<Double> nodeGain;
+        private List<Integer> leafId;
 
         /** Empty, for the next tree. */
         void reset() {
@@ -297,9 +329,16 @@ final class TreeLearner {
             nodeVal = new ArrayList<>();
             nodeSet = new ArrayList<>();
             nodeMissLeft = new ArrayList<>();
-            nleaves = 0;
-            leafBase = 0;
-            java.util.Arrays.fill(treeGain, 0.0);
+            nodeGain = new ArrayList<>();
+            leafId = new ArrayList<>();
+            children.clear();
+        }
+
+        /** Nodes of this grower and of those it handed subtrees to. */
+        int countNodes() {
+            int c = nodeInt.size();
+            for (Grower g : children) c += g.countNodes();
+            return c;
         }
 
         /** Makes the buffers of nodes at this depth current (idx, pairs). */
@@ -474,6 +513,8 @@ final class TreeLearner {
             nodeVal.add(0.0);
             nodeSet.add(null);
             nodeMissLeft.add(false);
+            nodeGain.add(0.0);
+            leafId.add(-1);
             return nodeInt.size() - 1;
         }
 
@@ -567,12 +608,12 @@ final class TreeLearner {
             }
             if (bestF < 0) {
                 nodeVal.set(node, sumW > 0 ? sumS / sumW : 0.0);
-                int leaf = newLeaf(node);
+                int leaf = newLeaf(node, lo);
                 for (int t = lo; t < hi; t++) leafOf[idx[t]] = leaf;
                 if (hist != null) release(hist);
                 return node;
             }
-            treeGain[bestF] += bestGain;
+            nodeGain.set(node, bestGain);
             nodeInt.get(node)[0] = bestF;
             nodeThr.set(node, bestSet == null ? bf.threshold[bestF][bestBin] : Double.NaN);
             nodeSet.set(node, bestSet);
@@ -613,20 +654,21 @@ final class TreeLearner {
             } else {
                 release(hist);
             }
-            if (depth == 0 && this == growers[0]) {
-                // the root's subtrees grow at the same time, each in a grower of its own (joined by fit); the
-                // cluster-split weights keep scratch of their own, so with them one after the other
-                Grower gl = growers[1], gr = growers[2];
+            if (canL && canR && Math.min(nl, nr) >= SUBTREE_MIN_ROWS) {
+                // two large subtrees grow at the same time, each in a grower of its own (joined by fit); whether
+                // they do depends on the row counts alone. The cluster-split weights keep scratch of their own, so
+                // with them one after the other.
+                Grower gl = borrowGrower(), gr = borrowGrower();
+                int c = children.size();
+                children.add(gl);
+                children.add(gr);
                 Hist lh = leftH, rh = rightH;
-                int lhi = lo + nl;
-                rightLo = lhi;
-                gr.leafBase = lhi;   // the left subtree has at most lhi rows, so fewer leaves
+                int lhi = lo + nl, d1 = depth + 1;
                 (nodeWeights == null ? par : Parallel.SERIAL).forEach(2, task -> {
-                    if (task == 0) { gl.atDepth(1); gl.grow(lh, lo, midL, lhi, 1); }
-                    else { gr.atDepth(1); gr.grow(rh, lhi, midR, hi, 1); }
+                    if (task == 0) gl.grow(lh, lo, midL, lhi, d1); else gr.grow(rh, lhi, midR, hi, d1);
                 });
-                nodeInt.get(node)[1] = SUBTREE_LEFT;
-                nodeInt.get(node)[2] = SUBTREE_RIGHT;
+                nodeInt.get(node)[1] = SUBTREE - c;
+                nodeInt.get(node)[2] = SUBTREE - c - 1;
                 return node;
             }
             int l = grow(leftH, lo, midL, lo + nl, depth + 1);
@@ -636,11 +678,14 @@ final class TreeLearner {
             return node;
         }
 
-        /** The next leaf ordinal (from leafBase), for node. */
-        private int newLeaf(int node) {
-            if (nleaves == leafNode.length) leafNode = java.util.Arrays.copyOf(leafNode, 2 * nleaves);
-            leafNode[nleaves] = node;
-            return leafBase + nleaves++;
+        /**
+         * Node is a leaf named id in leafOf until the join numbers the leaves: the start of its rows (lo; lo + 1
+         * for the right one of a split into two leaves, which has no other node inside it), unique in the tree and
+         * increasing in depth-first order.
+         */
+        private int newLeaf(int node, int id) {
+            leafId.set(node, id);
+            return id;
         }
 
         /**
@@ -649,7 +694,7 @@ final class TreeLearner {
          * positive weight keep their order, and rows of weight 0 add 0), and every row's leaf.
          */
         private void splitIntoLeaves(int node, int lo, int hi, int f, int bin, long[] set, boolean missLeft) {
-            int left = newNode(), leafL = newLeaf(left), right = newNode(), leafR = newLeaf(right);
+            int left = newNode(), leafL = newLeaf(left, lo), right = newNode(), leafR = newLeaf(right, lo + 1);
             nodeInt.get(node)[1] = left;
             nodeInt.get(node)[2] = right;
             int missing = bf.missingBin[f];
