@@ -279,9 +279,9 @@ final class TreeLearner {
     private static final int SUBTREE = -2;
 
     /**
-     * The state of growing one tree, or one subtree of the root: its nodes and leaves, the current row buffers,
-     * and its scratch (histogram blocks, cluster sums). The rows, leaves and cluster weights it writes are those of
-     * its own range of rows.
+     * The state of growing one tree, or a subtree handed over at a large split: its nodes and leaves, the current
+     * row buffers, and its scratch (histogram blocks, cluster sums). The rows, leaves and cluster weights it writes
+     * are those of its own range of rows.
      */
     private final class Grower {
         /**
