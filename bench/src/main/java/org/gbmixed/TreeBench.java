@@ -19,7 +19,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * JMH: one regression tree of the mean (TreeLearner.fit: histograms with subtraction, split search, partition)
  * on the Friedman data, n x 20, depth 6, min_leaf 20, 256 bins, all cores (depth and threads are parameters);
  * and the binning of the 20 features
- * (BinnedFeatures, done once per fit). Lives in package org.gbmixed to reach the package-private engine classes;
+ * (BinnedFeatures, done once per fit). The tree is fitted on a thread of the engine's pool, as in a boosting round
+ * (from a thread outside the pool, every parallel part of a tree would be handed over and waited for). Lives in package org.gbmixed to reach the package-private engine classes;
  * compiled against the engine jar (target/gbmixed-engine.jar), which is on the same class path at run time.
  */
 @State(Scope.Benchmark)
@@ -61,9 +62,10 @@ public class TreeBench {
         for (int j = 0; j < n; j++) { g[j] = d.y[j] - mean; h[j] = 1; }
     }
 
+    /** On a thread of the engine's pool, as the booster fits its trees (Booster.iterate runs its rounds there). */
     @Benchmark
     public Tree treeFit() {
-        return learner.fit(g, h, out);
+        return par.call(() -> learner.fit(g, h, out));
     }
 
     @Benchmark
