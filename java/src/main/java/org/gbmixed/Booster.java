@@ -202,10 +202,12 @@ public final class Booster {
 
     private double estep(double[] mean, double[] rhoV, double[] thetaV) {
         int q = d.q, qq = q * q;
-        for (int j = 0; j < d.n; j++) {
-            r[j] = d.y[j] - mean[j];
-            resVar[j] = Math.exp(rhoV[j]) / d.w[j];
-        }
+        par.forRows(d.n, (lo, hi) -> {
+            for (int j = lo; j < hi; j++) {
+                r[j] = d.y[j] - mean[j];
+                resVar[j] = Math.exp(rhoV[j]) / d.w[j];
+            }
+        });
         int clusters = covBoosted ? d.m : 1;
         double[] li = new double[qq];
         for (int i = 0; i < clusters; i++) {
@@ -375,11 +377,17 @@ public final class Booster {
 
     /** The largest move of the last round: of f in units of sd(y), of log R, of theta in its units. */
     private double change() {
+        double[] block = new double[Parallel.rowBlocks(d.n)];
+        par.forRows(d.n, (lo, hi) -> {
+            double b = 0;
+            for (int j = lo; j < hi; j++) {
+                b = Math.max(b, Math.abs(f[j] - prevF[j]) / ySd);
+                b = Math.max(b, Math.abs(rho[j] - prevRho[j]));
+            }
+            block[lo / Parallel.ROW_BLOCK] = b;
+        });
         double c = 0;
-        for (int j = 0; j < d.n; j++) {
-            c = Math.max(c, Math.abs(f[j] - prevF[j]) / ySd);
-            c = Math.max(c, Math.abs(rho[j] - prevRho[j]));
-        }
+        for (double b : block) c = Math.max(c, b);
         for (int k = 0; k < theta.length; k++) c = Math.max(c, Math.abs(theta[k] - prevTheta[k]) / thetaUnit[k % np]);
         return Double.isNaN(c) ? Double.POSITIVE_INFINITY : c;
     }

@@ -13,6 +13,7 @@ final class CrossFit {
     final int k;
     private final int[] foldOfCluster;
     private final TrainingData d;
+    private final Parallel par;
     /** One E-step state per fold (at its auxiliary mean); fresh[f] when it is current for the next step. */
     private final Likelihood[] lik;
     private final boolean[] fresh;
@@ -28,6 +29,7 @@ final class CrossFit {
             throw new IllegalArgumentException("honest_folds = " + folds + ": must be 0 (off) or in 2.." + d.m
                     + " (the number of clusters)");
         this.d = d;
+        this.par = par;
         this.k = folds;
         int[] perm = new int[d.m];
         for (int i = 0; i < d.m; i++) perm[i] = i;
@@ -66,7 +68,9 @@ final class CrossFit {
 
     /** After every fold's {@link #step}: f_oof, and the folds' treatment-effect values summed in fold order. */
     double finish(double[] tau) {
-        for (int j = 0; j < d.n; j++) fOof[j] = parts[foldOfCluster[d.cluster[j]]].f[j];
+        par.forRows(d.n, (lo, hi) -> {
+            for (int j = lo; j < hi; j++) fOof[j] = parts[foldOfCluster[d.cluster[j]]].f[j];
+        });
         double total = 0;
         for (double v : tau) total += v;
         return total;
@@ -85,7 +89,9 @@ final class CrossFit {
 
     private void estep(int f, double[] resVar, double[] lAll, int lStride) {
         double[] fa = parts[f].f, rf = r[f];
-        for (int j = 0; j < d.n; j++) rf[j] = d.y[j] - fa[j];
+        par.forRows(d.n, (lo, hi) -> {
+            for (int j = lo; j < hi; j++) rf[j] = d.y[j] - fa[j];
+        });
         lik[f].run(rf, resVar, lAll, lStride);
     }
 

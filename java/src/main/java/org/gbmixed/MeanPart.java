@@ -158,7 +158,9 @@ final class MeanPart {
     private void applyLevels(double[] dl) {
         mu.intercept += dl[0];
         if (t != null) tau.intercept += dl[1];
-        for (int j = 0; j < d.n; j++) f[j] += dl[0] + (t == null ? 0 : dl[1] * t[j]);
+        newton.par.forRows(d.n, (lo, hi) -> {
+            for (int j = lo; j < hi; j++) f[j] += dl[0] + (t == null ? 0 : dl[1] * t[j]);
+        });
     }
 
     /**
@@ -169,13 +171,21 @@ final class MeanPart {
     void step(Likelihood lik, double[] resVar, double[] cw, boolean[] use) {
         int n = d.n;
         double nu = cfg.learningRate, nuT = cfg.learningRateCate;
-        double meanW = 0, meanWT = 0;
-        for (int j = 0; j < n; j++) {
-            double c = cw == null ? 1 : cw[d.cluster[j]];
-            target[j] = lik.e[j];
-            weight[j] = c / resVar[j];
-            meanW += weight[j];
-        }
+        double meanWT = 0;
+        // per row, in blocks; the blocks' sums of the weights added in block order
+        double[] sums = new double[Parallel.rowBlocks(n)];
+        newton.par.forRows(n, (lo, hi) -> {
+            double s = 0;
+            for (int j = lo; j < hi; j++) {
+                double c = cw == null ? 1 : cw[d.cluster[j]];
+                target[j] = lik.e[j];
+                weight[j] = c / resVar[j];
+                s += weight[j];
+            }
+            sums[lo / Parallel.ROW_BLOCK] = s;
+        });
+        double meanW = 0;
+        for (double s : sums) meanW += s;
         meanW /= n;
         PartLearner.Step sMu = cfg.newton ? muL.structure(target, weight, out, use, splitMu.bind(lik, resVar, cw))
                 : muL.fit(target, weight, out, use);
@@ -222,7 +232,10 @@ final class MeanPart {
         }
         PartLearner.add(mu, sMu, nu);
         if (shape) PartLearner.add(tau, sTau, nuT);
-        for (int j = 0; j < n; j++) f[j] += nu * out[j] + (shape ? nuT * t[j] * outTau[j] : 0);
+        double[] o = out, ot = outTau;
+        newton.par.forRows(n, (lo, hi) -> {
+            for (int j = lo; j < hi; j++) f[j] += nu * o[j] + (shape ? nuT * t[j] * ot[j] : 0);
+        });
     }
 
     private static boolean[] and(boolean[] a, boolean[] b) {

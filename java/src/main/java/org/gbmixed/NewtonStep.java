@@ -24,7 +24,8 @@ final class NewtonStep {
     private static final int MAX_BLOCKS = 16;
 
     private final TrainingData d;
-    private final Parallel par;
+    /** The engine's threads (the mean's per-row loops use them too). */
+    final Parallel par;
     private final int blocks;
     private Acc[] acc = new Acc[0];
 

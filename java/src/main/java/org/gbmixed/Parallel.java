@@ -57,6 +57,26 @@ final class Parallel {
         return t;
     }
 
+    /** A loop over rows [lo, hi). */
+    interface Rows { void run(int lo, int hi); }
+
+    /** Rows per block of {@link #forRows}, and the fewest rows it splits. */
+    static final int ROW_BLOCK = 65_536;
+
+    /**
+     * body(lo, hi) over [0, n) in fixed blocks of ROW_BLOCK rows (set by n alone), in parallel: for the per-row
+     * loops of a round (each row written by one block; a reduction kept per block and combined in block order is
+     * the same on any thread count).
+     */
+    void forRows(int n, Rows body) {
+        int blocks = rowBlocks(n);
+        if (blocks == 1) { body.run(0, n); return; }
+        forEach(blocks, b -> body.run(b * ROW_BLOCK, Math.min(n, (b + 1) * ROW_BLOCK)));
+    }
+
+    /** The number of blocks forRows splits n rows into. */
+    static int rowBlocks(int n) { return Math.max(1, (n + ROW_BLOCK - 1) / ROW_BLOCK); }
+
     private static final class Range extends RecursiveAction {
         private final int lo, hi;
         private final IntConsumer body;

@@ -150,7 +150,9 @@ final class TreeLearner {
     /** Sets the leaf values of the last tree grown (t) to c (one per leaf, in leaf order) and out to its fit. */
     void setLeafValues(Tree t, double[] c, double[] out) {
         for (int k = 0; k < nleaves; k++) t.value[leafNode[k]] = c[k];
-        for (int i = 0; i < bf.n; i++) out[i] = c[leafOf[i]];
+        par.forRows(bf.n, (lo, hi) -> {
+            for (int i = lo; i < hi; i++) out[i] = c[leafOf[i]];
+        });
     }
 
     private Hist borrow() {
@@ -215,10 +217,15 @@ final class TreeLearner {
         nleaves = jn.leaves;
         if (leafNode.length < nleaves) leafNode = new int[Math.max(nleaves, 2 * leafNode.length)];
         System.arraycopy(jn.leafNode, 0, leafNode, 0, nleaves);
-        for (int i = 0; i < bf.n; i++) leafOf[i] = leafRank[leafOf[i]];
         double[] leafValue = new double[nleaves];
         for (int k = 0; k < nleaves; k++) leafValue[k] = v[leafNode[k]];
-        for (int i = 0; i < bf.n; i++) out[i] = leafValue[leafOf[i]];
+        par.forRows(bf.n, (lo, hi) -> {
+            for (int i = lo; i < hi; i++) {
+                int k = leafRank[leafOf[i]];
+                leafOf[i] = k;
+                out[i] = leafValue[k];
+            }
+        });
         this.use = null;
         this.nodeWeights = null;
         return new Tree(f, th, sets, miss, l, r, v);
