@@ -40,7 +40,8 @@ public final class Booster {
     final Ensemble[] thetaEns;
     private final PartLearner meanL;
     final PartLearner dispL;
-    private final Parallel par;
+    /** The engine's threads (the variance steps' per-row loops use them too). */
+    final Parallel par;
     private final Sampler sampler;
     final PartLearner[] covL;
     // state: f per row; rho (log R for weight 1) per row; theta per cluster (i * np + t); the "raw" arrays are the

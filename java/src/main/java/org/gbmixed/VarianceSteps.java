@@ -45,18 +45,26 @@ final class VarianceSteps {
      */
     void dispWorkingResponse(double[] target, double[] weight) {
         Likelihood lik = b.lik;
-        double meanInfo = 0;
-        for (int j = 0; j < d.n; j++) {
-            double zpz = lik.zPz(j, d.cluster[j]), rv = b.resVar[j];
-            target[j] = -Likelihood.gradRho(lik.e[j], zpz, rv);
-            weight[j] = Likelihood.fisherRho(zpz, rv);
-            meanInfo += weight[j];
-        }
-        meanInfo /= d.n;
-        for (int j = 0; j < d.n; j++) {
-            weight[j] = Math.max(weight[j], INFO_FLOOR * meanInfo);
-            target[j] /= weight[j];
-        }
+        double[] sums = new double[Parallel.rowBlocks(d.n)];
+        b.par.forRows(d.n, (lo, hi) -> {
+            double s = 0;
+            for (int j = lo; j < hi; j++) {
+                double zpz = lik.zPz(j, d.cluster[j]), rv = b.resVar[j];
+                target[j] = -Likelihood.gradRho(lik.e[j], zpz, rv);
+                weight[j] = Likelihood.fisherRho(zpz, rv);
+                s += weight[j];
+            }
+            sums[lo / Parallel.ROW_BLOCK] = s;
+        });
+        double total = 0;
+        for (double s : sums) total += s;   // in block order
+        double floor = INFO_FLOOR * (total / d.n);
+        b.par.forRows(d.n, (lo, hi) -> {
+            for (int j = lo; j < hi; j++) {
+                weight[j] = Math.max(weight[j], floor);
+                target[j] /= weight[j];
+            }
+        });
     }
 
     /**
@@ -92,10 +100,13 @@ final class VarianceSteps {
         PartLearner.Step step = learner.fit(target, weight, out);
         double before = b.nll, s = 1;
         for (int h = 0; h <= MAX_HALVINGS; h++, s /= 2) {
-            for (int j = 0; j < d.n; j++) {
-                rhoRawCand[j] = b.rhoRaw[j] + s * nu * out[j];
-                rhoCand[j] = b.rhoEns.clamp(rhoRawCand[j]);
-            }
+            double rate = s * nu;
+            b.par.forRows(d.n, (lo, hi) -> {
+                for (int j = lo; j < hi; j++) {
+                    rhoRawCand[j] = b.rhoRaw[j] + rate * out[j];
+                    rhoCand[j] = b.rhoEns.clamp(rhoRawCand[j]);
+                }
+            });
             double cand = b.estepVar(rhoCand, b.theta);
             if (cand <= before + TOLERANCE * d.n) {
                 PartLearner.add(b.rhoEns, step, s * nu);
@@ -142,16 +153,25 @@ final class VarianceSteps {
      */
     double dispLevel() {
         Likelihood lik = b.lik;
+        double[] sums = new double[Parallel.rowBlocks(d.n)];
+        b.par.forRows(d.n, (lo, hi) -> {
+            double s = 0;
+            for (int j = lo; j < hi; j++) s += (lik.e[j] * lik.e[j] + lik.zPz(j, d.cluster[j])) / b.resVar[j];
+            sums[lo / Parallel.ROW_BLOCK] = s;
+        });
         double u = 0;
-        for (int j = 0; j < d.n; j++) u += (lik.e[j] * lik.e[j] + lik.zPz(j, d.cluster[j])) / b.resVar[j];
+        for (double s : sums) u += s;   // in block order
         double delta = Math.log(u / d.n);
         double before = b.nll;
         if (!(Math.abs(delta) > 1e-12)) return before;
         for (int h = 0; h <= MAX_HALVINGS; h++, delta /= 2) {
-            for (int j = 0; j < d.n; j++) {
-                rhoRawCand[j] = b.rhoRaw[j] + delta;
-                rhoCand[j] = b.rhoEns.clamp(rhoRawCand[j]);
-            }
+            double dl = delta;
+            b.par.forRows(d.n, (lo, hi) -> {
+                for (int j = lo; j < hi; j++) {
+                    rhoRawCand[j] = b.rhoRaw[j] + dl;
+                    rhoCand[j] = b.rhoEns.clamp(rhoRawCand[j]);
+                }
+            });
             double cand = b.estepVar(rhoCand, b.theta);
             if (cand <= before + TOLERANCE * d.n) {
                 b.rhoEns.intercept += delta;
