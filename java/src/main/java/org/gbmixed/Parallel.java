@@ -61,7 +61,7 @@ final class Parallel {
     interface Rows { void run(int lo, int hi); }
 
     /** Rows per block of {@link #forRows}, and the fewest rows it splits. */
-    static final int ROW_BLOCK = 65_536;
+    static final int ROW_BLOCK = 16_384;
 
     /**
      * body(lo, hi) over [0, n) in fixed blocks of ROW_BLOCK rows (set by n alone), in parallel: for the per-row

@@ -212,7 +212,8 @@ class BoostingTest {
 
     @Test
     void fitsAreBitIdenticalWhateverTheThreadCount() {
-        // large enough that nodes (>= 4096 rows) and the E-step (>= 20000 rows) run in parallel, with variance parts
+        // large enough that nodes (>= 4096 rows), subtrees (>= 2048 rows a side), the E-step (>= 20000 rows) and the
+        // per-row loops (blocks of 16384 rows) run in parallel, with variance parts
         VarianceRecoveryTest.Sim s = new VarianceRecoveryTest.Sim(71, 2100, 10, true, 1.6, 1.6);
         Model[] fits = new Model[3];
         int[] threads = {1, 2, 3};
