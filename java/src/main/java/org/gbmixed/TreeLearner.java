@@ -26,7 +26,7 @@ import java.util.List;
  * nothing is copied back; a split whose children are at max depth only gives its rows their leaf. Rows of weight
  * 0 (a cross-fit mean's left-out fold) follow the weighted rows of their node and are only counted; when every
  * weighted row has the same weight (a constant R), their counts too come from W, and the kernel adds two cells
- * per row and feature instead of three. The two subtrees of a split with at least 2048 rows on each side grow
+ * per row and feature instead of three. The two subtrees of a split with at least 32,768 rows on each side grow
  * at the same time, each with a state and scratch of its own ({@link Grower}); whether they do depends on the row
  * counts alone, and the join numbers nodes and leaves, and adds the splits' gains, in the order of a serial
  * growth.
@@ -56,8 +56,14 @@ final class TreeLearner {
     private final ArrayDeque<Grower> idleGrowers = new ArrayDeque<>();
     /** The join's scratch: leafRank[id] = the ordinal of the leaf named id (the start of its rows). */
     private final int[] leafRank;
-    /** Subtrees of at least this many rows on both sides of a split grow at the same time. */
-    private static final int SUBTREE_MIN_ROWS = 2048;
+    /**
+     * Subtrees of at least this many rows on both sides of a split grow at the same time. From 2,048 rows the
+     * 1e5-row fits spent about 1 s more in their first 35 rounds (the JIT's threads get no idle core while both
+     * workers grow subtrees) than they gained; from 32,768 they do not, and the 1e6-row rounds gain as much.
+     */
+    static final int SUBTREE_MIN_ROWS = 32_768;
+    /** This learner's threshold (SUBTREE_MIN_ROWS; tests lower it). */
+    private final int subtreeMinRows;
     private final Parallel par;
     private final ArrayDeque<Hist> pool = new ArrayDeque<>();
     /** Rows per block of a parallel histogram pass, and the most blocks (buffers of 3 x total doubles each). */
@@ -93,6 +99,12 @@ final class TreeLearner {
 
     /** @param minLeafClusters the fewest clusters a side of a cluster-level split may hold */
     TreeLearner(BinnedFeatures bf, int maxDepth, int minLeaf, int minLeafClusters, Parallel par) {
+        this(bf, maxDepth, minLeaf, minLeafClusters, par, SUBTREE_MIN_ROWS);
+    }
+
+    /** @param subtreeMinRows the fewest rows on each side of a split whose subtrees grow at the same time */
+    TreeLearner(BinnedFeatures bf, int maxDepth, int minLeaf, int minLeafClusters, Parallel par, int subtreeMinRows) {
+        this.subtreeMinRows = subtreeMinRows;
         this.minLeafClusters = minLeafClusters;
         this.bf = bf;
         this.maxDepth = maxDepth;
@@ -661,7 +673,7 @@ final class TreeLearner {
             } else {
                 release(hist);
             }
-            if (canL && canR && Math.min(nl, nr) >= SUBTREE_MIN_ROWS) {
+            if (canL && canR && Math.min(nl, nr) >= subtreeMinRows) {
                 // two large subtrees grow at the same time, each in a grower of its own (joined by fit); whether
                 // they do depends on the row counts alone. The cluster-split weights keep scratch of their own, so
                 // with them one after the other.

@@ -1,5 +1,6 @@
 package org.gbmixed;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -515,6 +516,16 @@ class TreeOracleTest {
                     assertEquals(out[i], t.predict(x, n, i), 1e-12 * (1 + Math.abs(out[i])));
                 }
                 for (int k = 0; k < t.size(); k++) if (t.feature[k] >= 0) assertEquals(0, t.feature[k], "never the constant");
+                // subtrees from 2,048 rows a side (as the engine does from 32,768): the same tree, node for node
+                TreeLearner small = new TreeLearner(bf, 4, minLeaf, 1, par, 2048);
+                double[] outSub = new double[n];
+                Tree ts = small.fit(g, wt, outSub);
+                assertArrayEquals(out, outSub, 0.0, what + ", subtrees from 2048 rows, " + threads + " threads");
+                assertArrayEquals(t.feature, ts.feature, what + ": the same nodes in the same order");
+                assertArrayEquals(t.value, ts.value, 0.0);
+                TreeLearner serial = new TreeLearner(bf, 4, minLeaf, 1, Parallel.SERIAL, Integer.MAX_VALUE);
+                serial.fit(g, wt, new double[n]);
+                assertArrayEquals(serial.leafOf(), small.leafOf(), what + ": the same leaf ordinals as a serial growth");
                 outs[threads - 1] = out;
             }
             assertTrue(Arrays.equals(outs[0], outs[1]) && Arrays.equals(outs[0], outs[2]), what + ": bit-identical for 1, 2, 3 threads");
