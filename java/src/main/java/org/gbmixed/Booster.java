@@ -378,17 +378,14 @@ public final class Booster {
 
     /** The largest move of the last round: of f in units of sd(y), of log R, of theta in its units. */
     private double change() {
-        double[] block = new double[Parallel.rowBlocks(d.n)];
-        par.forRows(d.n, (lo, hi) -> {
+        double c = par.reduceRows(d.n, (lo, hi) -> {
             double b = 0;
             for (int j = lo; j < hi; j++) {
                 b = Math.max(b, Math.abs(f[j] - prevF[j]) / ySd);
                 b = Math.max(b, Math.abs(rho[j] - prevRho[j]));
             }
-            block[lo / Parallel.ROW_BLOCK] = b;
-        });
-        double c = 0;
-        for (double b : block) c = Math.max(c, b);
+            return b;
+        }, Math::max, 0);
         for (int k = 0; k < theta.length; k++) c = Math.max(c, Math.abs(theta[k] - prevTheta[k]) / thetaUnit[k % np]);
         return Double.isNaN(c) ? Double.POSITIVE_INFINITY : c;
     }

@@ -172,9 +172,7 @@ final class MeanPart {
         int n = d.n;
         double nu = cfg.learningRate, nuT = cfg.learningRateCate;
         double meanWT = 0;
-        // per row, in blocks; the blocks' sums of the weights added in block order
-        double[] sums = new double[Parallel.rowBlocks(n)];
-        newton.par.forRows(n, (lo, hi) -> {
+        double meanW = newton.par.sumRows(n, (lo, hi) -> {
             double s = 0;
             for (int j = lo; j < hi; j++) {
                 double c = cw == null ? 1 : cw[d.cluster[j]];
@@ -182,11 +180,8 @@ final class MeanPart {
                 weight[j] = c / resVar[j];
                 s += weight[j];
             }
-            sums[lo / Parallel.ROW_BLOCK] = s;
-        });
-        double meanW = 0;
-        for (double s : sums) meanW += s;
-        meanW /= n;
+            return s;
+        }) / n;
         PartLearner.Step sMu = cfg.newton ? muL.structure(target, weight, out, use, splitMu.bind(lik, resVar, cw))
                 : muL.fit(target, weight, out, use);
         PartLearner.Step sTau = null;

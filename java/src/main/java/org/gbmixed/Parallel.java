@@ -60,8 +60,11 @@ final class Parallel {
     /** A loop over rows [lo, hi). */
     interface Rows { void run(int lo, int hi); }
 
+    /** A loop over rows [lo, hi) that gives a value (a partial sum, a maximum). */
+    interface RowsValue { double run(int lo, int hi); }
+
     /** Rows per block of {@link #forRows}, and the fewest rows it splits. */
-    static final int ROW_BLOCK = 16_384;
+    private static final int ROW_BLOCK = 16_384;
 
     /**
      * body(lo, hi) over [0, n) in fixed blocks of ROW_BLOCK rows (set by n alone), in parallel: for the per-row
@@ -74,8 +77,24 @@ final class Parallel {
         forEach(blocks, b -> body.run(b * ROW_BLOCK, Math.min(n, (b + 1) * ROW_BLOCK)));
     }
 
-    /** The number of blocks forRows splits n rows into. */
-    static int rowBlocks(int n) { return Math.max(1, (n + ROW_BLOCK - 1) / ROW_BLOCK); }
+    /**
+     * body over the blocks of {@link #forRows}, their values combined in block order, starting from identity:
+     * op(...op(op(identity, v_0), v_1)..., v_last), the same on any thread count.
+     */
+    double reduceRows(int n, RowsValue body, java.util.function.DoubleBinaryOperator op, double identity) {
+        int blocks = rowBlocks(n);
+        if (blocks == 1) return op.applyAsDouble(identity, body.run(0, n));
+        double[] v = new double[blocks];
+        forEach(blocks, b -> v[b] = body.run(b * ROW_BLOCK, Math.min(n, (b + 1) * ROW_BLOCK)));
+        double acc = identity;
+        for (double x : v) acc = op.applyAsDouble(acc, x);
+        return acc;
+    }
+
+    /** The sum of body's values over the blocks, in block order. */
+    double sumRows(int n, RowsValue body) { return reduceRows(n, body, Double::sum, 0); }
+
+    private static int rowBlocks(int n) { return Math.max(1, (n + ROW_BLOCK - 1) / ROW_BLOCK); }
 
     private static final class Range extends RecursiveAction {
         private final int lo, hi;

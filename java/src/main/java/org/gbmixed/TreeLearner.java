@@ -50,7 +50,7 @@ final class TreeLearner {
     private static final int UNIT_WEIGHT_MAX_ROWS = 1 << 25;
     /** Leaf ordinal of every row in the last tree grown, and the node of each leaf. */
     private final int[] leafOf;
-    private int[] leafNode = new int[64];
+    private int[] leafNode = new int[0];
     private int nleaves;
     /** Growers not in use (a tree borrows one for its root and one for each subtree that grows on its own). */
     private final ArrayDeque<Grower> idleGrowers = new ArrayDeque<>();
@@ -227,8 +227,7 @@ final class TreeLearner {
         long[][] sets = jn.sets;
         boolean[] miss = jn.miss;
         nleaves = jn.leaves;
-        if (leafNode.length < nleaves) leafNode = new int[Math.max(nleaves, 2 * leafNode.length)];
-        System.arraycopy(jn.leafNode, 0, leafNode, 0, nleaves);
+        leafNode = jn.leafNode;
         double[] leafValue = new double[nleaves];
         for (int k = 0; k < nleaves; k++) leafValue[k] = v[leafNode[k]];
         par.forRows(bf.n, (lo, hi) -> {
@@ -639,7 +638,7 @@ final class TreeLearner {
             nodeMissLeft.set(node, bestMissLeft);
             if (depth + 1 >= maxDepth) {
                 // both children are leaves: their rows get their leaf in one pass, without a partition
-                if (hist != null) release(hist);
+                release(hist);
                 splitIntoLeaves(node, lo, hi, bestF, bestBin, bestSet, bestMissLeft);
                 return node;
             }

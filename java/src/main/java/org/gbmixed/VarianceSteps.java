@@ -45,8 +45,7 @@ final class VarianceSteps {
      */
     void dispWorkingResponse(double[] target, double[] weight) {
         Likelihood lik = b.lik;
-        double[] sums = new double[Parallel.rowBlocks(d.n)];
-        b.par.forRows(d.n, (lo, hi) -> {
+        double total = b.par.sumRows(d.n, (lo, hi) -> {
             double s = 0;
             for (int j = lo; j < hi; j++) {
                 double zpz = lik.zPz(j, d.cluster[j]), rv = b.resVar[j];
@@ -54,10 +53,8 @@ final class VarianceSteps {
                 weight[j] = Likelihood.fisherRho(zpz, rv);
                 s += weight[j];
             }
-            sums[lo / Parallel.ROW_BLOCK] = s;
+            return s;
         });
-        double total = 0;
-        for (double s : sums) total += s;   // in block order
         double floor = INFO_FLOOR * (total / d.n);
         b.par.forRows(d.n, (lo, hi) -> {
             for (int j = lo; j < hi; j++) {
@@ -153,14 +150,11 @@ final class VarianceSteps {
      */
     double dispLevel() {
         Likelihood lik = b.lik;
-        double[] sums = new double[Parallel.rowBlocks(d.n)];
-        b.par.forRows(d.n, (lo, hi) -> {
+        double u = b.par.sumRows(d.n, (lo, hi) -> {
             double s = 0;
             for (int j = lo; j < hi; j++) s += (lik.e[j] * lik.e[j] + lik.zPz(j, d.cluster[j])) / b.resVar[j];
-            sums[lo / Parallel.ROW_BLOCK] = s;
+            return s;
         });
-        double u = 0;
-        for (double s : sums) u += s;   // in block order
         double delta = Math.log(u / d.n);
         double before = b.nll;
         if (!(Math.abs(delta) > 1e-12)) return before;
