@@ -6,15 +6,29 @@ expect_fresh_r <- function(script) {
   expect_null(attr(status, "status"), label = paste(status, collapse = "\n"))
 }
 
-test_that("saveRDS/readRDS in a fresh R session gives identical predictions", {
-  d <- sim_clustered(25, 8, seed = 31)
-  fit <- gbmixed(y ~ x1 + x2 + g + (1 + t | id), d, control = quick_control())
+# A fit on sim_clustered(25, 8, seed) (more model arguments in ...), rows of three known clusters and of a new one,
+# and their prediction intervals: what the saved fit must reproduce.
+persisted_case <- function(seed, ...) {
+  d <- sim_clustered(25, 8, seed = seed)
+  fit <- gbmixed(y ~ x1 + x2 + g + (1 + t | id), d, ..., control = quick_control())
   nd <- rbind(d[c(1, 50, 100), ], transform(d[7, ], id = "new-one"))
-  expected <- predict(fit, nd, interval = "prediction", allow.new.levels = TRUE)
+  list(fit = fit, nd = nd, expected = predict(fit, nd, interval = "prediction", allow.new.levels = TRUE))
+}
 
-  dir <- tempfile("gbmixed-rds")
+# A new temporary directory, removed when the calling test (env) ends.
+temp_dir <- function(prefix, env = parent.frame()) {
+  dir <- tempfile(prefix)
   dir.create(dir)
-  on.exit(unlink(dir, recursive = TRUE), add = TRUE)
+  do.call(on.exit, list(substitute(unlink(dir, recursive = TRUE), list(dir = dir)), add = TRUE), envir = env)
+  dir
+}
+
+test_that("saveRDS/readRDS in a fresh R session gives identical predictions", {
+  case <- persisted_case(31)
+  fit <- case$fit
+  nd <- case$nd
+  expected <- case$expected
+  dir <- temp_dir("gbmixed-rds")
   fit_file <- file.path(dir, "fit.rds")
   nd_file <- file.path(dir, "newdata.rds")
   out_file <- file.path(dir, "pred.rds")
@@ -68,13 +82,11 @@ test_that("set.seed() reproduces a fit when seed = NULL; the seed is recorded", 
 })
 
 test_that("gbmixed_save()/gbmixed_load() keep a fit in the engine's model file, in a fresh session too", {
-  d <- sim_clustered(25, 8, seed = 32)
-  fit <- gbmixed(y ~ x1 + x2 + g + (1 + t | id), d, dispformula = ~ x2, control = quick_control())
-  nd <- rbind(d[c(1, 50, 100), ], transform(d[7, ], id = "new-one"))
-  expected <- predict(fit, nd, interval = "prediction", allow.new.levels = TRUE)
-  dir <- tempfile("gbmixed-file")
-  dir.create(dir)
-  on.exit(unlink(dir, recursive = TRUE), add = TRUE)
+  case <- persisted_case(32, dispformula = ~ x2)
+  fit <- case$fit
+  nd <- case$nd
+  expected <- case$expected
+  dir <- temp_dir("gbmixed-file")
   f <- file.path(dir, "fit.gbmixed")
   expect_identical(gbmixed_save(fit, f), f)
   # the file's layout: "GBMF", version 1, then the model's own bytes ("GBMX", its format)
@@ -107,9 +119,7 @@ test_that("gbmixed_save()/gbmixed_load() keep a fit in the engine's model file, 
 
 test_that("a Java caller reads and writes the same bytes; newer and foreign files are refused clearly", {
   fit <- gbmixed(Reaction ~ Days + (Days | Subject), sleep, control = quick_control())
-  dir <- tempfile("gbmixed-java")
-  dir.create(dir)
-  on.exit(unlink(dir, recursive = TRUE), add = TRUE)
+  dir <- temp_dir("gbmixed-java")
   f <- file.path(dir, "a.gbmixed")
   g <- file.path(dir, "b.gbmixed")
   gbmixed_save(fit, f)
