@@ -247,12 +247,12 @@ if want jmh; then
   wait_quiet
   say "JMH: TreeBench, EStepBench, HistKernelBench, CrossProductBench (${JMH_OPTS[*]})"
   java -cp "$CP" org.openjdk.jmh.Main "${JMH_OPTS[@]}" -rf csv -rff "$OUT/jmh.csv" \
-       'org\.gbmixed\.(TreeBench|EStepBench|HistKernelBench|CrossProductBench)\.' > "$OUT/jmh.txt" 2>&1 || { tail -20 "$OUT/jmh.txt" >&2; say "JMH failed"; }
+       'org\.gbmixed\.[a-z]+\.(TreeBench|EStepBench|HistKernelBench|CrossProductBench)\.' > "$OUT/jmh.txt" 2>&1 || { tail -20 "$OUT/jmh.txt" >&2; say "JMH failed"; }
   # one tree at n = 1e6: depth 5 vs 6 (cost of the last level) and 1 vs 2 threads (parallel speed-up)
   if [ $quick -eq 0 ]; then
     say "JMH: TreeBench.treeFit at n = 1e6, depth 5/6, threads 1/2"
     java -cp "$CP" org.openjdk.jmh.Main "${JMH_OPTS[@]}" -p n=1000000 -p depth=5,6 -p threads=1,2 \
-         -rf csv -rff "$OUT/jmh_tree.csv" 'org\.gbmixed\.TreeBench\.treeFit' >> "$OUT/jmh.txt" 2>&1 \
+         -rf csv -rff "$OUT/jmh_tree.csv" 'org\.gbmixed\.learners\.TreeBench\.treeFit' >> "$OUT/jmh.txt" 2>&1 \
       || { tail -20 "$OUT/jmh.txt" >&2; say "JMH failed"; }
   fi
 fi

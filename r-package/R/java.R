@@ -6,15 +6,15 @@
   gbmixed = "org/gbmixed/GBMixed",
   builder = "org/gbmixed/Config$Builder",
   config  = "Lorg/gbmixed/Config;",
-  booster = "Lorg/gbmixed/Booster;",
-  model   = "Lorg/gbmixed/Model;",
+  booster = "Lorg/gbmixed/boosting/Booster;",
+  model   = "Lorg/gbmixed/model/Model;",
   builder_sig = "Lorg/gbmixed/Config$Builder;"
 )
 
 #' Call a Java method, turning Java exceptions into clean R errors
 #'
 #' @param obj a `jobjRef` or a class name (for static methods).
-#' @param returnSig JNI return signature, e.g. `"D"`, `"[D"`, `"Lorg/gbmixed/Model;"`.
+#' @param returnSig JNI return signature, e.g. `"D"`, `"[D"`, `"Lorg/gbmixed/model/Model;"`.
 #' @param method method name.
 #' @param ... arguments, already converted with [jarg_dbl()], [jarg_int()], ...
 #' @param call the call to report in the error (default none: the engine's message says what is wrong).

@@ -1,9 +1,9 @@
-# gbmixed_save() / gbmixed_load(): a fit in the engine's versioned model file (org.gbmixed.ModelFile).
+# gbmixed_save() / gbmixed_load(): a fit in the engine's versioned model file (org.gbmixed.model.ModelFile).
 
 #' Save a fit to a model file, and load it back
 #'
 #' `gbmixed_save()` writes a fit to a versioned model file that the Java engine reads and writes as well
-#' (class `org.gbmixed.ModelFile`, described in the package's `java/FACADE.md`): the engine's model, and the
+#' (class `org.gbmixed.model.ModelFile`, described in the package's `java/FACADE.md`): the engine's model, and the
 #' R side of the fit (formula, factor levels, cluster names, training data for `fitted()` and `augment()`) as
 #' the entry `"r.gbmixed"`. A Java program can read the file, predict from it and write it back unchanged,
 #' byte for byte; `gbmixed_load()` then reads that file as well. `saveRDS()` also keeps a fit; the model file
@@ -32,9 +32,9 @@ gbmixed_save <- function(fit, file) {
   r_side <- fit
   r_side$model_bytes <- NULL
   r_side$handle <- NULL
-  mf <- jnew("org/gbmixed/ModelFile", engine_model(fit))
-  mf <- jcall(mf, "Lorg/gbmixed/ModelFile;", "with", "r.gbmixed", jarg_raw(serialize(r_side, NULL, xdr = TRUE)))
-  mf <- jcall(mf, "Lorg/gbmixed/ModelFile;", "with", "gbmixed.version", as.character(utils::packageVersion("gbmixed")))
+  mf <- jnew("org/gbmixed/model/ModelFile", engine_model(fit))
+  mf <- jcall(mf, "Lorg/gbmixed/model/ModelFile;", "with", "r.gbmixed", jarg_raw(serialize(r_side, NULL, xdr = TRUE)))
+  mf <- jcall(mf, "Lorg/gbmixed/model/ModelFile;", "with", "gbmixed.version", as.character(utils::packageVersion("gbmixed")))
   bytes <- jcall(mf, "[B", "toBytes")
   con <- tryCatch(file(file, "wb"), error = function(e) stop_arg("cannot write `file` ", show_value(file), ": ",
                                                                 conditionMessage(e)))
@@ -50,7 +50,7 @@ gbmixed_load <- function(file) {
   if (!file.exists(file)) stop_arg("`file` ", show_value(file), " does not exist.")
   require_engine()
   bytes <- readBin(file, "raw", file.size(file))
-  mf <- jcall("org/gbmixed/ModelFile", "Lorg/gbmixed/ModelFile;", "fromBytes", jarg_raw(bytes))
+  mf <- jcall("org/gbmixed/model/ModelFile", "Lorg/gbmixed/model/ModelFile;", "fromBytes", jarg_raw(bytes))
   r <- jcall(mf, "[B", "get", "r.gbmixed")
   if (is.null(r)) {
     stop_arg("`file` ", show_value(file), " holds an engine model without the R side of a fit (its formula, ",

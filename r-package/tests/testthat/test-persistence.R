@@ -124,7 +124,7 @@ test_that("a Java caller reads and writes the same bytes; newer and foreign file
   g <- file.path(dir, "b.gbmixed")
   gbmixed_save(fit, f)
   # what a Java program does: ModelFile.read(path).write(other)
-  mf <- rJava::.jcall("org/gbmixed/ModelFile", "Lorg/gbmixed/ModelFile;", "read", f)
+  mf <- rJava::.jcall("org/gbmixed/model/ModelFile", "Lorg/gbmixed/model/ModelFile;", "read", f)
   expect_identical(rJava::.jcall(mf, "[Ljava/lang/String;", "keys"), c("r.gbmixed", "gbmixed.version"))
   expect_identical(rJava::.jcall(mf, "S", "getString", "gbmixed.version"),
                    as.character(utils::packageVersion("gbmixed")))
@@ -144,8 +144,8 @@ test_that("a Java caller reads and writes the same bytes; newer and foreign file
   writeBin(newer, g)
   expect_error(gbmixed_load(g), "model format 99 was written by a newer gbmixed")
   # an engine model written by Java without the R side
-  model <- rJava::.jcall(mf, "Lorg/gbmixed/Model;", "model")
-  bare <- rJava::.jnew("org/gbmixed/ModelFile", model)
+  model <- rJava::.jcall(mf, "Lorg/gbmixed/model/Model;", "model")
+  bare <- rJava::.jnew("org/gbmixed/model/ModelFile", model)
   rJava::.jcall(bare, "V", "write", g)
   expect_error(gbmixed_load(g), "holds an engine model without the R side of a fit.*written by a Java program")
   # not a model file, truncated, missing, bad arguments

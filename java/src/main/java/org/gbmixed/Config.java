@@ -8,41 +8,71 @@ public final class Config {
     /** Base learner of a part (the mean, and by default the others). */
     public enum Learner { /** Regression trees. */ TREE, /** Least squares. */ LINEAR, /** P-splines. */ SPLINE }
 
-    final int nrounds;
-    final double learningRate;
-    final Learner learner;
-    final int maxDepth;
-    final int minLeaf;
-    final int maxBins;
-    final boolean exactSplits;
-    final long seed;
-    final int threads;
-    final double learningRateDisp, learningRateCov;
-    final Learner learnerDisp, learnerCov;
-    final int minLeafCov;
-    final int honestFolds;
-    final int earlyStoppingRounds;
-    final boolean componentwise;
-    final double subsample, colsample;
-    final double splineDf;
-    final int splineKnots;
-    final boolean newton;
-    final boolean clusterSplits;
-    final int cateStoppingRounds;
+    /** Boosting rounds ({@link Builder#nrounds}). */
+    public final int nrounds;
+    /** The mean's learning rate ({@link Builder#learningRate}). */
+    public final double learningRate;
+    /** The mean's base learner ({@link Builder#learner}). */
+    public final Learner learner;
+    /** Maximum tree depth ({@link Builder#maxDepth}). */
+    public final int maxDepth;
+    /** Minimum rows in a leaf ({@link Builder#minLeaf}). */
+    public final int minLeaf;
+    /** Histogram bins per numeric covariate ({@link Builder#maxBins}). */
+    public final int maxBins;
+    /** Split at every distinct value instead of bins ({@link Builder#exactSplits}). */
+    public final boolean exactSplits;
+    /** Seed of the random draws: subsampling, honest folds ({@link Builder#seed}). */
+    public final long seed;
+    /** Worker threads, 0 = all cores ({@link Builder#threads}). */
+    public final int threads;
+    /** Learning rates of log R and of the log-Cholesky entries of G ({@link Builder#learningRateDisp}, {@link Builder#learningRateCov}). */
+    public final double learningRateDisp, learningRateCov;
+    /** Base learners of log R and of G ({@link Builder#learnerDisp}, {@link Builder#learnerCov}). */
+    public final Learner learnerDisp, learnerCov;
+    /** Minimum clusters in a leaf of a G(w) tree ({@link Builder#minLeafCov}). */
+    public final int minLeafCov;
+    /** Folds of clusters for cross-fitted residuals, 0 = off ({@link Builder#honestFolds}). */
+    public final int honestFolds;
+    /** Rounds without a better validation loss before early stopping, 0 = never ({@link Builder#earlyStoppingRounds}). */
+    public final int earlyStoppingRounds;
+    /** Component-wise linear learner ({@link Builder#componentwise}). */
+    public final boolean componentwise;
+    /** Fractions of clusters and of the mean's covariates each round uses ({@link Builder#subsample}, {@link Builder#colsample}). */
+    public final double subsample, colsample;
+    /** Degrees of freedom of each P-spline ({@link Builder#splineDf}). */
+    public final double splineDf;
+    /** Interior knots of each P-spline ({@link Builder#splineKnots}). */
+    public final int splineKnots;
+    /** The mean's step values from the marginal likelihood (Newton, GLS) ({@link Builder#newton}). */
+    public final boolean newton;
+    /** Splits on covariates constant within clusters scored by their marginal-likelihood gain ({@link Builder#clusterSplits}). */
+    public final boolean clusterSplits;
+    /** The treatment part's own early stopping rounds ({@link Builder#cateStoppingRounds}). */
+    public final int cateStoppingRounds;
     /** The loss early stopping watches: 0 joint marginal NLL, 1 row-wise score, 2 squared error. */
-    final int stoppingMetric;
-    final int minLeafClusters;
-    final double learningRateCate;
-    final int maxDepthCate;
-    final Learner learnerCate;
+    public final int stoppingMetric;
+    /** The fewest clusters on each side of a split on a covariate constant within clusters ({@link Builder#minLeafClusters}). */
+    public final int minLeafClusters;
+    /** The treatment part's learning rate ({@link Builder#learningRateCate}). */
+    public final double learningRateCate;
+    /** The treatment part's tree depth ({@link Builder#maxDepthCate}). */
+    public final int maxDepthCate;
+    /** The treatment part's base learner ({@link Builder#learnerCate}). */
+    public final Learner learnerCate;
     /**
      * Convergence: boosting stops once a round moves no fitted value or variance parameter by more than tol
      * (0 = never).
      */
-    final double tol;
+    public final double tol;
 
-    /** This configuration with another thread count (the replicates of a bootstrap run one thread each). */
-    Config withThreads(int t) {
+    /**
+     * This configuration with another thread count (the replicates of a bootstrap run one thread each).
+     *
+     * @param t worker threads, 0 = all cores
+     * @return a copy with {@code threads = t}
+     */
+    public Config withThreads(int t) {
         return new Config(this, t);
     }
 

@@ -1,5 +1,11 @@
 package org.gbmixed;
 
+import org.gbmixed.base.TrainingData;
+import org.gbmixed.boosting.Booster;
+import org.gbmixed.boosting.Refits;
+import org.gbmixed.model.Model;
+import org.gbmixed.model.ModelFile;
+
 /**
  * The engine's facade: primitive arrays and a {@link Config} in, a {@link Booster} or {@link Model} out.
  * See java/FACADE.md for the argument layout. Java never prints; errors are exceptions naming the argument.

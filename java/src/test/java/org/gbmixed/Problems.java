@@ -1,5 +1,7 @@
 package org.gbmixed;
 
+import org.gbmixed.base.TrainingData;
+
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -9,18 +11,18 @@ import java.util.List;
 import java.util.Random;
 
 /** Test data: lme4's sleepstudy and random small clustered problems. */
-final class Problems {
+public final class Problems {
     private Problems() {}
 
     /** sleepstudy as (Reaction, Days, Subject code 0..17), rows in lme4's order. */
-    static final class Sleep {
-        final double[] reaction, days;
-        final int[] subject;
-        final int n;
+    public static final class Sleep {
+        public final double[] reaction, days;
+        public final int[] subject;
+        public final int n;
         Sleep(double[] r, double[] d, int[] s) { reaction = r; days = d; subject = s; n = r.length; }
     }
 
-    static Sleep sleepstudy() {
+    public static Sleep sleepstudy() {
         List<double[]> rows = new ArrayList<>();
         try (BufferedReader br = new BufferedReader(new InputStreamReader(
                 Problems.class.getResourceAsStream("/sleepstudy.csv"), StandardCharsets.UTF_8))) {
@@ -47,7 +49,7 @@ final class Problems {
     }
 
     /** A random clustered problem with q random effects: z = (1, t, t^2...) style columns. */
-    static TrainingData random(long seed, int m, int maxPerCluster, int q, boolean diagonal) {
+    public static TrainingData random(long seed, int m, int maxPerCluster, int q, boolean diagonal) {
         Random rnd = new Random(seed);
         List<Integer> cl = new ArrayList<>();
         for (int i = 0; i < m; i++) {
@@ -68,5 +70,5 @@ final class Problems {
         return new TrainingData(x, n, 1, new int[] {0}, y, w, c, m, z, q, diagonal);
     }
 
-    static Config.Builder config() { return new Config.Builder(); }
+    public static Config.Builder config() { return new Config.Builder(); }
 }

@@ -8,10 +8,10 @@ import java.util.Map;
 import java.util.Properties;
 import ml.dmlc.xgboost4j.java.DMatrix;
 import ml.dmlc.xgboost4j.java.XGBoost;
-import org.gbmixed.Booster;
 import org.gbmixed.Config;
 import org.gbmixed.GBMixed;
-import org.gbmixed.Model;
+import org.gbmixed.boosting.Booster;
+import org.gbmixed.model.Model;
 
 /**
  * The Java side of the benchmark: one measurement per JVM (run.sh starts a fresh JVM for each), printed as one

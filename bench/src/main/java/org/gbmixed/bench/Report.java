@@ -277,7 +277,7 @@ public final class Report {
             for (int k = 0; k < head.length && k < c.length; k++)
                 if (head[k].startsWith("Param: ") && !c[k].isEmpty())
                     par.append(par.length() > 0 ? ", " : "").append(head[k].substring(7)).append(" = ").append(c[k]);
-            p("| %s | %s | %s | %s |", c[iB].replace("org.gbmixed.", ""), par, f(num(c[iS]), 2), f(num(c[iE]), 2));
+            p("| %s | %s | %s | %s |", c[iB].replaceAll("^org\\.gbmixed\\.([a-z]+\\.)?", ""), par, f(num(c[iS]), 2), f(num(c[iE]), 2));
         }
     }
 
