@@ -11,12 +11,13 @@ TARBALL  = build/gbmixed_$(VERSION).tar.gz
 
 # One maven at a time on target/, one R CMD INSTALL at a time on the library.
 .NOTPARALLEL:
-.PHONY: help deps jar assemble build install demo test test-java test-r javadoc check mutation mutation-by-class clean
+.PHONY: help deps jar assemble build install demo test test-java test-r javadoc man check mutation mutation-by-class clean
 
 help:
 	@echo "make demo     fit sleepstudy and show print/summary/predict (installs what is missing first)"
-	@echo "make test     all tests: JUnit (mvn test) then testthat against the installed package"
+	@echo "make test     all tests: JUnit (mvn test), javadoc, man pages, then testthat against the installed package"
 	@echo "make javadoc  the engine's API docs, doclint clean (target/reports/apidocs/)"
+	@echo "make man      r-package/man/ from the roxygen comments (make test checks they match)"
 	@echo "make check    R CMD check --as-cran (offline) on the built tarball"
 	@echo "make deps     install missing system/R packages from Debian apt"
 	@echo "make jar      build $(JAR) (mvn package -DskipTests)"
@@ -54,8 +55,9 @@ test-java:
 test-r: install
 	$(RSCRIPT) tools/test.R r-package/tests/testthat
 
-# JUnit first (Surefire prints its summary), then testthat against the installed package; both always run.
-# The last line is testthat's "testthat: N passed, N failed, N skipped"; the exit status is non-zero if either failed.
+# JUnit first (Surefire prints its summary), javadoc, the man pages against the roxygen comments, then testthat
+# against the installed package; all always run.
+# The last line is testthat's "testthat: N passed, N failed, N skipped"; the exit status is non-zero if any failed.
 test: install
 	@set -o pipefail; rc=0; \
 	echo "$(MVN) $(MVNFLAGS) test"; \
@@ -63,9 +65,15 @@ test: install
 	  || { rc=1; echo "test: JUnit tests FAILED (Surefire report above)"; }; \
 	echo "tools/javadoc.sh"; \
 	MVN="$(MVN)" tools/javadoc.sh || { rc=1; echo "test: javadoc FAILED (doclint warnings above)"; }; \
+	echo "tools/man-sync.sh"; \
+	RSCRIPT="$(RSCRIPT)" tools/man-sync.sh || rc=1; \
 	echo "$(RSCRIPT) tools/test.R r-package/tests/testthat"; \
 	$(RSCRIPT) tools/test.R r-package/tests/testthat || rc=1; \
 	exit $$rc
+
+# The R help pages from the roxygen comments of r-package/R (against the installed package; make test checks them).
+man: install
+	cd r-package && $(RSCRIPT) -e 'roxygen2::roxygenise(load_code = roxygen2::load_installed)'
 
 # The engine's API docs (target/reports/apidocs); every doclint group on, a warning fails (also part of make test).
 javadoc:
