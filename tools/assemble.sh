@@ -5,6 +5,7 @@
 #   vignettes/      -> build/gbmixed/vignettes/
 #   target/gbmixed-engine.jar            -> build/gbmixed/inst/java/   (make jar builds it)
 #   pom.xml + java/src/main/java         -> build/gbmixed/java/        (Java sources, as CRAN asks)
+#   java/FACADE.md, java/ENGINE.md       -> build/gbmixed/java/        (the API and the packages)
 # Usage: tools/assemble.sh [outdir]   (default build/gbmixed); prints nothing on success.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,6 +37,8 @@ cat > "$out/java/README" <<'TXT'
 Java sources of the gbmixed engine (inst/java/gbmixed-engine.jar).
 Rebuild the jar with Java 17 and Maven:  cd java && mvn -B package -DskipTests  (-> java/target/gbmixed-engine.jar)
 The tests of the engine and the full build live in the development repository.
+FACADE.md describes the engine's API (what R calls), ENGINE.md its packages.
 TXT
+cp java/FACADE.md java/ENGINE.md "$out/java/"
 # Editor and OS leftovers never belong in the package.
 find "$out" \( -name '.DS_Store' -o -name '*~' -o -name '.Rhistory' -o -name '.RData' \) -exec rm -f {} +

@@ -248,7 +248,7 @@ public final class Booster {
             for (int i = 0; i < m; i++)
                 for (int a = 0; a < q; a++)
                     for (int b = 0; b < q; b++)
-                        s[a + b * q] += lik.post[i * qq + a + b * q] + lik.bhat[i * q + a] * lik.bhat[i * q + b];
+                        s[a + b * q] += lik.secondMoment(i, a, b);
             for (int k = 0; k < qq; k++) s[k] /= m;
             // keep the diagonal inside the clamp range so that fromG sees an SPD matrix
             for (int a = 0; a < q; a++) {
@@ -557,7 +557,7 @@ public final class Booster {
         return new Model(variant(), cfg.learner(), mean.mu.snapshot(), mean.tau == null ? null : mean.tau.snapshot(),
                 d.centre, crossFit == null ? new Ensemble[0][] : crossFit.snapshot(), rhoEns.snapshot(), th, q,
                 d.diagonalG, d.m, n,
-                lik.bhat.clone(), lik.post.clone(), gCl, history(), validHistory(), atRound, logLik,
+                lik.blups(), lik.posteriors(), gCl, history(), validHistory(), atRound, logLik,
                 meanL.importance(), mean.tauImportance(), dispBoosted ? dispL.importance() : new double[0], impCov,
                 fOut, fr, rv);
     }

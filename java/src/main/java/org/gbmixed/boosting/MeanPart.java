@@ -1,7 +1,6 @@
 package org.gbmixed.boosting;
 
 import org.gbmixed.Config;
-import org.gbmixed.base.Dense;
 import org.gbmixed.base.Parallel;
 import org.gbmixed.base.TrainingData;
 import org.gbmixed.learners.ClusterSplitWeights;
@@ -142,8 +141,7 @@ final class MeanPart {
                     uv[l] += zl * v;
                 }
             }
-            int off = i * q * q;
-            double av = sa - Dense.quadForm(ua, lik.post, off, uv, q), aa = saa - Dense.quadForm(ua, lik.post, off, ua, q);
+            double av = sa - lik.quadPost(i, ua, uv), aa = saa - lik.quadPost(i, ua, ua);
             total += mask[i] * (-av + 0.5 * aa);
         }
         return total;

@@ -198,7 +198,7 @@ final class VarianceSteps {
             System.arraycopy(b.lAll, i * qq, l, 0, qq);
             LogCholesky.gFromL(l, q, g);
             for (int k = 0; k < q; k++) {
-                double sk = lik.post[i * qq + k + k * q] + lik.bhat[i * q + k] * lik.bhat[i * q + k];
+                double sk = lik.secondMoment(i, k, k);
                 ratio[k] += sk / g[k + k * q];
             }
         }

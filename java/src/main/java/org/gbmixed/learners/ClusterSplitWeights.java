@@ -44,7 +44,7 @@ public final class ClusterSplitWeights implements TreeLearner.NodeWeights {
     @Override
     public void compute(int[] idx, int lo, int hi, double[] out, boolean[] first) {
         int q = d.q, n = d.n;
-        double[] z = d.z, post = lik.post;
+        double[] z = d.z;
         if (++mark == Integer.MAX_VALUE) { java.util.Arrays.fill(stamp, 0); mark = 1; }
         for (int t = lo; t < hi; t++) {
             int j = idx[t], i = d.cluster[j];
@@ -60,12 +60,7 @@ public final class ClusterSplitWeights implements TreeLearner.NodeWeights {
             int j = idx[t], i = d.cluster[j];
             if (stamp[i] == mark) {         // P_i u_iN once per cluster
                 stamp[i] = -mark;
-                int off = i * q * q;
-                for (int a = 0; a < q; a++) {
-                    double s = 0;
-                    for (int b = 0; b < q; b++) s += post[off + a + b * q] * u[i * q + b];
-                    pu[i * q + a] = s;
-                }
+                lik.applyPost(i, u, i * q, pu, i * q);
             }
             double zpu = 0;
             for (int a = 0; a < q; a++) zpu += z[j + a * n] * pu[i * q + a];

@@ -16,7 +16,10 @@ import org.gbmixed.base.TrainingData;
  */
 public final class Likelihood {
     final TrainingData d;
-    public final double[] bhat, post, e;
+    /** The BLUPs and posterior covariances of the clusters (the layout above); outside this package through the accessors below. */
+    final double[] bhat, post;
+    /** The conditional residuals e = r - Z bhat, per row: V^-1 r = R^-1 e. */
+    public final double[] e;
     /** Per-cluster contributions l_i of the last {@link #run}. */
     public final double[] nllCluster;
     private final Parallel par;
@@ -192,6 +195,34 @@ public final class Likelihood {
         return s2;
     }
 
+    /** {@return the BLUPs bhat of the last {@link #run}, cluster-major (bhat[i*q + k]), a copy} */
+    public double[] blups() { return bhat.clone(); }
+
+    /** {@return the posterior covariances P_i = Var(b_i | y) of the last {@link #run}, block i (q x q, column-major) at i*q*q, a copy} */
+    public double[] posteriors() { return post.clone(); }
+
+    /** The posterior second moment E[b_i b_i' | y] = P_i + bhat_i bhat_i', entry (a, b): what the EM steps of G average. */
+    public double secondMoment(int i, int a, int b) {
+        int q = d.q;
+        return post[i * q * q + a + b * q] + bhat[i * q + a] * bhat[i * q + b];
+    }
+
+    /** u' P_i v for q-vectors u, v (the Woodbury correction of a' V_i^-1 b, with u = Z_i' R_i^-1 a, v = Z_i' R_i^-1 b). */
+    public double quadPost(int i, double[] u, double[] v) {
+        int q = d.q;
+        return Dense.quadForm(u, post, i * q * q, v, q);
+    }
+
+    /** out[outOff..] = P_i u[uOff..] (q entries each). */
+    public void applyPost(int i, double[] u, int uOff, double[] out, int outOff) {
+        int q = d.q, off = i * q * q;
+        for (int a = 0; a < q; a++) {
+            double s = 0;
+            for (int b = 0; b < q; b++) s += post[off + a + b * q] * u[uOff + b];
+            out[outOff + a] = s;
+        }
+    }
+
     /** dl/df_j = -e_j / R_j. */
     double gradF(int j, double[] resVar) {
         return -e[j] / resVar[j];
@@ -253,7 +284,7 @@ public final class Likelihood {
             LogCholesky.gFromL(li, q, a);
             for (int x = 0; x < q; x++)
                 for (int y = 0; y < q; y++)
-                    a[x + y * q] -= post[i * qq + x + y * q] + bhat[i * q + x] * bhat[i * q + y];
+                    a[x + y * q] -= secondMoment(i, x, y);
             Dense.multiply(gi, a, q, tmp);
             Dense.multiply(tmp, gi, q, b);
             lc.gradient(b, li, grad, outOff);

@@ -474,7 +474,7 @@ public final class Model {
         double[] gNew = new double[nclusters * q * q];
         NewClusters nc = newClusters(x, nrow, y, weights, cluster, nclusters, z, xdisp, wcov, treatment, gNew);
         return new Model(variant, learner, mean, tau, centre, jack, rho, theta, q, lc.diagonal, m + nclusters, nobs,
-                concat(bhat, nc.lik.bhat), concat(post, nc.lik.post), concat(gCluster, gNew), loss, validLoss,
+                concat(bhat, nc.lik.blups()), concat(post, nc.lik.posteriors()), concat(gCluster, gNew), loss, validLoss,
                 roundsUsed, logLik, impMean, impTau, impDisp, impCov, fittedFixed, fittedRandom, fittedDisp);
     }
 
@@ -570,7 +570,7 @@ public final class Model {
         double[] gNew = new double[nclusters * q * q];
         NewClusters nc = base.newClusters(x, nrow, y, weights, cluster, nclusters, z, xdisp, wcov, treatment, gNew);
         return new Model(variant, learner, base.mean, base.tau, centre, jk, base.rho, th, q, lc.diagonal, nclusters, nobs,
-                nc.lik.bhat, nc.lik.post, gNew, loss, validLoss, r, -nc.nll - 0.5 * nrow * Math.log(2 * Math.PI),
+                nc.lik.blups(), nc.lik.posteriors(), gNew, loss, validLoss, r, -nc.nll - 0.5 * nrow * Math.log(2 * Math.PI),
                 impMean, impTau, impDisp, impCov, null, null, null);
     }
 
