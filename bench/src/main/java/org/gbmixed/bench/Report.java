@@ -259,7 +259,7 @@ public final class Report {
     // ---------------------------------------------------------------- JMH
     private void jmh(Path dir) throws Exception {
         if (!Files.exists(dir.resolve("jmh.csv"))) return;
-        p("## JMH (package org.gbmixed, against the engine jar): one tree, binning, one E-step, histogram kernels");
+        p("## JMH (packages org.gbmixed.learners and .likelihood, against the engine jar): one tree, binning, one E-step, histogram kernels");
         p("");
         p("| benchmark | parameters | ms/op | ± (99.9%%) |");
         p("|---|---|---:|---:|");

@@ -84,6 +84,19 @@ final class TreeLearner {
     private int first;          // the first usable feature (node totals are read from its bins)
 
     /** Per-bin sums of one node for every feature: bin b's S, W and row count at a[3b], a[3b + 1], a[3b + 2]. */
+    /** A node's chosen split: feature, the bin it splits after (numeric) or the left level set (factor). */
+    private static final class Split {
+        final int feature, bin;
+        final double gain;
+        final long[] set;
+        final boolean missLeft;
+        Split(int feature, int bin, double gain, long[] set, boolean missLeft) {
+            this.feature = feature; this.bin = bin; this.gain = gain; this.set = set; this.missLeft = missLeft;
+        }
+    }
+
+    private static final Split NO_SPLIT = new Split(-1, -1, 0, null, false);
+
     private static final class Hist {
         final double[] a;
         /** Clusters per bin (cluster-level features only; null without cluster-level splits). */
@@ -562,71 +575,12 @@ final class TreeLearner {
                 }
             }
             int count = hi - lo;
-            int bestF = -1, bestBin = -1;
-            double bestGain = 0;
-            long[] bestSet = null;
-            boolean bestMissLeft = false;
-            if (hist != null && depth < maxDepth && count >= 2 * minLeaf && sumW > 0) {
-                double parentR = sumS * sumS / sumW, parentC = withC && sumWc > 0 ? sumS * sumS / sumWc : 0;
-                for (int k = 0; k < bf.p; k++) {
-                    if (use != null && !use[k]) continue;
-                    boolean cl = isClusterLevel(k);
-                    if (cl && !(sumWc > 0)) continue;
-                    double parent = cl ? parentC : parentR, totW = cl ? sumWc : sumW;
-                    int off = bf.offset[k], nb = bf.nbins[k], mb = bf.missingBin[k];
-                    if (bf.isFactor[k]) {
-                        // the missing bin is one more category, ordered with the levels
-                        int[] orderOfBins = levelOrder(hist, off, nb);
-                        double sL = 0, wL = 0;
-                        int nL = 0, kL = 0;
-                        for (int s = 0; s < orderOfBins.length - 1; s++) {
-                            int bin = off + orderOfBins[s];
-                            sL += hist.s(bin); wL += hist.w(bin); nL += hist.c(bin);
-                            if (cl) kL += hist.k[bin];
-                            int nR = count - nL;
-                            if (nL < minLeaf) continue;
-                            if (nR < minLeaf) break;
-                            if (cl && (kL < minLeafClusters || clusters - kL < minLeafClusters)) continue;
-                            double gn = gain(sL, wL, sumS - sL, totW - wL, parent);
-                            if (gn > bestGain * (1 + 1e-12) + 1e-12 * Math.abs(parent)) {
-                                bestGain = gn; bestF = k; bestBin = s;
-                                bestSet = leftSet(orderOfBins, s, nb);
-                                bestMissLeft = mb >= 0 ? (bestSet[mb >> 6] & (1L << (mb & 63))) != 0 : wL >= totW - wL;
-                            }
-                        }
-                        continue;
-                    }
-                    // numeric: split after regular bin s; rows of the missing bin (if any) go left or right
-                    int regular = mb >= 0 ? nb - 1 : nb;
-                    double sM = mb >= 0 ? hist.s(off + mb) : 0, wM = mb >= 0 ? hist.w(off + mb) : 0;
-                    int nM = mb >= 0 ? hist.c(off + mb) : 0, kM = cl && mb >= 0 ? hist.k[off + mb] : 0;
-                    double sL = 0, wL = 0;
-                    int nL = 0, kL = 0;
-                    int last = nM > 0 ? regular : regular - 1;   // with missing rows, "all regular | missing" is a split too
-                    for (int s = 0; s < last; s++) {
-                        int bin = off + s;
-                        sL += hist.s(bin); wL += hist.w(bin); nL += hist.c(bin);
-                        if (cl) kL += hist.k[bin];
-                        if (hist.c(bin) == 0 && s < regular - 1) continue;
-                        for (int side = 0; side < (nM > 0 ? 2 : 1); side++) {
-                            boolean missLeft = side == 1;
-                            double sl = sL + (missLeft ? sM : 0), wl = wL + (missLeft ? wM : 0);
-                            int nl = nL + (missLeft ? nM : 0), nr = count - nl;
-                            if (nl < minLeaf || nr < minLeaf) continue;
-                            if (cl) {
-                                int kl = kL + (missLeft ? kM : 0);
-                                if (kl < minLeafClusters || clusters - kl < minLeafClusters) continue;
-                            }
-                            double gn = gain(sl, wl, sumS - sl, totW - wl, parent);
-                            if (gn > bestGain * (1 + 1e-12) + 1e-12 * Math.abs(parent)) {
-                                bestGain = gn; bestF = k; bestBin = s; bestSet = null;
-                                // without missing rows here, unseen missing values follow the heavier side
-                                bestMissLeft = nM > 0 ? missLeft : wl >= totW - wl;
-                            }
-                        }
-                    }
-                }
-            }
+            Split best = hist != null && depth < maxDepth && count >= 2 * minLeaf && sumW > 0
+                    ? findSplit(hist, sumS, sumW, sumWc, count, clusters, withC) : NO_SPLIT;
+            int bestF = best.feature, bestBin = best.bin;
+            double bestGain = best.gain;
+            long[] bestSet = best.set;
+            boolean bestMissLeft = best.missLeft;
             if (bestF < 0) {
                 nodeVal.set(node, sumW > 0 ? sumS / sumW : 0.0);
                 int leaf = newLeaf(node, lo);
@@ -697,6 +651,78 @@ final class TreeLearner {
             nodeInt.get(node)[1] = l;
             nodeInt.get(node)[2] = r;
             return node;
+        }
+
+        /**
+         * The best split of a node from its finished histogram and totals alone, without its rows: where histograms
+         * are built apart from the search (a distributed build merges them first, java/ENGINE.md), this part stays.
+         * S, W, the cluster weight W_c and the clusters (cluster-level splits) are the node's totals; count its rows.
+         */
+        private Split findSplit(Hist hist, double sumS, double sumW, double sumWc, int count, int clusters, boolean withC) {
+            int bestF = -1, bestBin = -1;
+            double bestGain = 0;
+            long[] bestSet = null;
+            boolean bestMissLeft = false;
+            double parentR = sumS * sumS / sumW, parentC = withC && sumWc > 0 ? sumS * sumS / sumWc : 0;
+            for (int k = 0; k < bf.p; k++) {
+                if (use != null && !use[k]) continue;
+                boolean cl = isClusterLevel(k);
+                if (cl && !(sumWc > 0)) continue;
+                double parent = cl ? parentC : parentR, totW = cl ? sumWc : sumW;
+                int off = bf.offset[k], nb = bf.nbins[k], mb = bf.missingBin[k];
+                if (bf.isFactor[k]) {
+                    // the missing bin is one more category, ordered with the levels
+                    int[] orderOfBins = levelOrder(hist, off, nb);
+                    double sL = 0, wL = 0;
+                    int nL = 0, kL = 0;
+                    for (int s = 0; s < orderOfBins.length - 1; s++) {
+                        int bin = off + orderOfBins[s];
+                        sL += hist.s(bin); wL += hist.w(bin); nL += hist.c(bin);
+                        if (cl) kL += hist.k[bin];
+                        int nR = count - nL;
+                        if (nL < minLeaf) continue;
+                        if (nR < minLeaf) break;
+                        if (cl && (kL < minLeafClusters || clusters - kL < minLeafClusters)) continue;
+                        double gn = gain(sL, wL, sumS - sL, totW - wL, parent);
+                        if (gn > bestGain * (1 + 1e-12) + 1e-12 * Math.abs(parent)) {
+                            bestGain = gn; bestF = k; bestBin = s;
+                            bestSet = leftSet(orderOfBins, s, nb);
+                            bestMissLeft = mb >= 0 ? (bestSet[mb >> 6] & (1L << (mb & 63))) != 0 : wL >= totW - wL;
+                        }
+                    }
+                    continue;
+                }
+                // numeric: split after regular bin s; rows of the missing bin (if any) go left or right
+                int regular = mb >= 0 ? nb - 1 : nb;
+                double sM = mb >= 0 ? hist.s(off + mb) : 0, wM = mb >= 0 ? hist.w(off + mb) : 0;
+                int nM = mb >= 0 ? hist.c(off + mb) : 0, kM = cl && mb >= 0 ? hist.k[off + mb] : 0;
+                double sL = 0, wL = 0;
+                int nL = 0, kL = 0;
+                int last = nM > 0 ? regular : regular - 1;   // with missing rows, "all regular | missing" is a split too
+                for (int s = 0; s < last; s++) {
+                    int bin = off + s;
+                    sL += hist.s(bin); wL += hist.w(bin); nL += hist.c(bin);
+                    if (cl) kL += hist.k[bin];
+                    if (hist.c(bin) == 0 && s < regular - 1) continue;
+                    for (int side = 0; side < (nM > 0 ? 2 : 1); side++) {
+                        boolean missLeft = side == 1;
+                        double sl = sL + (missLeft ? sM : 0), wl = wL + (missLeft ? wM : 0);
+                        int nl = nL + (missLeft ? nM : 0), nr = count - nl;
+                        if (nl < minLeaf || nr < minLeaf) continue;
+                        if (cl) {
+                            int kl = kL + (missLeft ? kM : 0);
+                            if (kl < minLeafClusters || clusters - kl < minLeafClusters) continue;
+                        }
+                        double gn = gain(sl, wl, sumS - sl, totW - wl, parent);
+                        if (gn > bestGain * (1 + 1e-12) + 1e-12 * Math.abs(parent)) {
+                            bestGain = gn; bestF = k; bestBin = s; bestSet = null;
+                            // without missing rows here, unseen missing values follow the heavier side
+                            bestMissLeft = nM > 0 ? missLeft : wl >= totW - wl;
+                        }
+                    }
+                }
+            }
+            return bestF < 0 ? NO_SPLIT : new Split(bestF, bestBin, bestGain, bestSet, bestMissLeft);
         }
 
         /**
