@@ -1,6 +1,7 @@
 package org.gbmixed;
 
 import org.gbmixed.base.TrainingData;
+import org.gbmixed.base.Version;
 import org.gbmixed.boosting.Booster;
 import org.gbmixed.boosting.Refits;
 import org.gbmixed.model.Model;
@@ -19,8 +20,7 @@ public final class GBMixed {
      * @return the jar's Implementation-Version, or "dev" when run from classes
      */
     public static String version() {
-        String v = GBMixed.class.getPackage().getImplementationVersion();
-        return v == null ? "dev" : v;
+        return Version.engine();
     }
 
     /**

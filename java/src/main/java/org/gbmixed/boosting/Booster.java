@@ -1,7 +1,6 @@
 package org.gbmixed.boosting;
 
 import org.gbmixed.Config;
-import org.gbmixed.GBMixed;
 import org.gbmixed.base.Parallel;
 import org.gbmixed.base.TrainingData;
 import org.gbmixed.learners.Ensemble;
@@ -90,8 +89,8 @@ public final class Booster {
     private int tauBestRound, tauStopRound;
 
     /**
-     * A booster at round 0 (the initial constant-variance fit done). The facade builds it ({@link GBMixed#booster}
-     * and its variants) from validated data.
+     * A booster at round 0 (the initial constant-variance fit done). The facade builds it
+     * ({@link org.gbmixed.GBMixed#booster} and its variants) from validated data.
      *
      * @param d the training data, validated and encoded
      * @param cfg the configuration
@@ -281,7 +280,7 @@ public final class Booster {
 
     /**
      * Held-out clusters to watch (before the first round): the same layout as the training arguments of
-     * {@link GBMixed#booster}, wcov with one row per validation cluster. Their marginal NLL is recorded every
+     * {@link org.gbmixed.GBMixed#booster}, wcov with one row per validation cluster. Their marginal NLL is recorded every
      * round; {@link #bestModel()} is the model at the round where it was lowest, and with
      * early_stopping_rounds &gt; 0 boosting stops once it has not improved for that many rounds.
      *

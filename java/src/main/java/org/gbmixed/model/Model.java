@@ -1,10 +1,10 @@
 package org.gbmixed.model;
 
 import org.gbmixed.Config;
-import org.gbmixed.GBMixed;
 import org.gbmixed.base.Dense;
 import org.gbmixed.base.Features;
 import org.gbmixed.base.TrainingData;
+import org.gbmixed.base.Version;
 import org.gbmixed.learners.Ensemble;
 import org.gbmixed.likelihood.Likelihood;
 import org.gbmixed.likelihood.LogCholesky;
@@ -18,8 +18,9 @@ import java.io.IOException;
 /**
  * A fitted gbmixed model: the ensembles of the mean f(x), the residual log-variance rho(x) and the log-Cholesky
  * entries theta(w) of G (constant parts are intercept-only ensembles), the BLUPs and posterior covariances of the
- * training clusters. Getters return primitive arrays (copies). {@link #toBytes()} / {@link GBMixed#fromBytes}
- * round-trip everything needed to predict; the training-row outputs (fitted*) are not serialised.
+ * training clusters. Getters return primitive arrays (copies). {@link #toBytes()} and
+ * {@link org.gbmixed.GBMixed#fromBytes} round-trip everything needed to predict; the training-row outputs (fitted*)
+ * are not serialised.
  */
 public final class Model {
     private static final int MAGIC = 0x47424D58;   // "GBMX"
@@ -685,7 +686,7 @@ public final class Model {
     }
 
     /**
-     * The model as bytes for {@link GBMixed#fromBytes}: magic "GBMX", the model format, then everything needed
+     * The model as bytes for {@link org.gbmixed.GBMixed#fromBytes}: magic "GBMX", the model format, then everything needed
      * to predict; the training-row outputs (fitted*) are not included.
      *
      * @return the serialised model
@@ -728,7 +729,7 @@ public final class Model {
     }
 
     /**
-     * A model from {@link #toBytes()} ({@link GBMixed#fromBytes} is the facade's entry).
+     * A model from {@link #toBytes()} ({@link org.gbmixed.GBMixed#fromBytes} is the facade's entry).
      *
      * @param bytes the serialised model
      * @return the model
@@ -740,7 +741,7 @@ public final class Model {
             int fmt = in.readInt();
             if (fmt > FORMAT)
                 throw new IllegalArgumentException("bytes: model format " + fmt + " was written by a newer gbmixed; this one ("
-                        + GBMixed.version() + ") reads format " + FORMAT + ": update gbmixed to read it");
+                        + Version.engine() + ") reads format " + FORMAT + ": update gbmixed to read it");
             if (fmt != FORMAT)
                 throw new IllegalArgumentException("bytes: model format " + fmt + " is not supported (this engine reads " + FORMAT + ")");
             String variant = in.readUTF(), learner = in.readUTF();

@@ -1,6 +1,6 @@
 package org.gbmixed.model;
 
-import org.gbmixed.GBMixed;
+import org.gbmixed.base.Version;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -159,7 +159,7 @@ public final class ModelFile {
             int version = in.readInt();
             if (version > VERSION)
                 throw new IllegalArgumentException("model file: version " + version + " was written by a newer gbmixed; this one ("
-                        + GBMixed.version() + ") reads versions up to " + VERSION + ": update gbmixed to read it");
+                        + Version.engine() + ") reads versions up to " + VERSION + ": update gbmixed to read it");
             if (version < 1) throw new IllegalArgumentException("model file: bad version " + version);
             int n = in.readInt();
             if (n < 8 || n > bytes.length - 16) throw new IOException("bad model length " + n);
