@@ -11,7 +11,7 @@ TARBALL  = build/gbmixed_$(VERSION).tar.gz
 
 # One maven at a time on target/, one R CMD INSTALL at a time on the library.
 .NOTPARALLEL:
-.PHONY: help deps jar assemble build install demo test test-java test-r javadoc man check mutation mutation-by-class clean
+.PHONY: help deps jar assemble build install demo test test-java test-r javadoc man check bench mutation mutation-by-class clean
 
 help:
 	@echo "make demo     fit sleepstudy and show print/summary/predict (installs what is missing first)"
@@ -19,6 +19,7 @@ help:
 	@echo "make javadoc  the engine's API docs, doclint clean (target/reports/apidocs/)"
 	@echo "make man      r-package/man/ from the roxygen comments (make test checks they match)"
 	@echo "make check    R CMD check --as-cran (offline) on the built tarball"
+	@echo "make bench    bench/run.sh: the benchmarks and the speed targets' verdicts (BENCH_FLAGS=--quick for a smoke run)"
 	@echo "make deps     install missing system/R packages from Debian apt"
 	@echo "make jar      build $(JAR) (mvn package -DskipTests)"
 	@echo "make build    assemble build/gbmixed/ and R CMD build it into build/gbmixed_<version>.tar.gz"
@@ -81,6 +82,10 @@ javadoc:
 
 check: build
 	@tools/check.sh
+
+# The benchmarks (bench/README.md): every part by default, or BENCH_FLAGS (e.g. --quick, --base --grboost).
+bench:
+	@bench/run.sh $(BENCH_FLAGS)
 
 # PIT on the numeric core (PIT_CLASSES: a glob of classes, default all of org.gbmixed but the facade and the argument
 # checks); report in target/pit-reports/index.html, summary and surviving mutants printed by tools/mutation-summary.sh.

@@ -50,7 +50,10 @@ classpath() { echo "$BENCH/target/classes:$ENGINE:$(ls "$BENCH"/target/lib/*.jar
 report() {
   java -cp "$(classpath)" org.gbmixed.bench.Report "$OUT" | tee "$OUT/report.md"
 }
-if [ $report_only -eq 1 ]; then report; exit 0; fi
+if [ $report_only -eq 1 ]; then
+  [ -s "$OUT/results.tsv" ] || { echo "run.sh: no results in $OUT yet (run bench/run.sh, or a part of it, first)" >&2; exit 1; }
+  report; exit 0
+fi
 
 # ------------------------------------------------------------------ build
 have_r=0
