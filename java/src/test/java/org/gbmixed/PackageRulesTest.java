@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -38,7 +39,7 @@ class PackageRulesTest {
     static Set<String> uses(String source) {
         String code = source.replaceAll("(?s)/\\*.*?\\*/", " ").replaceAll("//[^\\n]*", " ")
                 .replaceAll("\"(\\\\.|[^\"\\\\])*\"", "\"\"");
-        Set<String> out = new java.util.TreeSet<>();
+        Set<String> out = new TreeSet<>();
         Matcher m = REF.matcher(code.replaceFirst("package [\\w.]+;", ""));
         while (m.find()) out.add(m.group(1) == null ? m.group(2) : m.group(1).substring(0, m.group(1).length() - 1));
         return out;

@@ -434,7 +434,6 @@ final class TreeLearner {
             }
         }
 
-
         private double[] blockBuf(int b) {
             if (blockBufs[b] == null) blockBufs[b] = new double[3 * total];
             return blockBufs[b];
@@ -576,7 +575,7 @@ final class TreeLearner {
             }
             int count = hi - lo;
             Split best = hist != null && depth < maxDepth && count >= 2 * minLeaf && sumW > 0
-                    ? findSplit(hist, sumS, sumW, sumWc, count, clusters, withC) : NO_SPLIT;
+                    ? findSplit(hist, sumS, sumW, sumWc, count, clusters) : NO_SPLIT;
             int bestF = best.feature, bestBin = best.bin;
             double bestGain = best.gain;
             long[] bestSet = best.set;
@@ -658,12 +657,12 @@ final class TreeLearner {
          * are built apart from the search (a distributed build merges them first, java/ENGINE.md), this part stays.
          * S, W, the cluster weight W_c and the clusters (cluster-level splits) are the node's totals; count its rows.
          */
-        private Split findSplit(Hist hist, double sumS, double sumW, double sumWc, int count, int clusters, boolean withC) {
+        private Split findSplit(Hist hist, double sumS, double sumW, double sumWc, int count, int clusters) {
             int bestF = -1, bestBin = -1;
             double bestGain = 0;
             long[] bestSet = null;
             boolean bestMissLeft = false;
-            double parentR = sumS * sumS / sumW, parentC = withC && sumWc > 0 ? sumS * sumS / sumWc : 0;
+            double parentR = sumS * sumS / sumW, parentC = nodeWeights != null && sumWc > 0 ? sumS * sumS / sumWc : 0;
             for (int k = 0; k < bf.p; k++) {
                 if (use != null && !use[k]) continue;
                 boolean cl = isClusterLevel(k);
